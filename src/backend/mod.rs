@@ -1,0 +1,111 @@
+//! Backends realise a lab's nodes: they create them, run commands in them and remove them.
+//! What a node *is* (name, address, role, packages) comes from the lab file; a backend only
+//! decides *how* it exists (namespaces here; containers and VMs are other backends).
+//!
+//! Must not: know any lesson, step or node by name, or provision a role (that is `provision`).
+
+pub mod netns;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::exec::Output;
+use crate::state::LabDir;
+use crate::template::Facts;
+use crate::ui::Progress;
+
+/// The ways halab can realise a lab.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Linux namespaces on this host (root; seconds to build; uses the host's own packages).
+    Netns,
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Netns => "netns",
+        })
+    }
+}
+
+/// One node as a backend needs to know it.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    pub name: String,
+    pub address: Ipv4Addr,
+    pub prefix: u8,
+    /// Debian packages that must be installed (and set up) in the node.
+    pub packages: Vec<String>,
+}
+
+/// The whole lab as a backend needs to know it.
+pub struct LabSpec {
+    pub nodes: Vec<NodeSpec>,
+    /// Name of the lab interface inside every node.
+    pub iface: String,
+    /// Contents of every node's /etc/hosts.
+    pub hosts_file: String,
+    /// Values for the backend's own templates (e.g. `{{ pg.version }}`).
+    pub facts: Facts,
+}
+
+/// What `up` did to a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeUp {
+    /// Created from nothing: it needs its one-time provisioning.
+    Created,
+    /// It existed but was not running (crash, host reboot): its services need starting.
+    Restarted,
+    /// Already running: nothing was touched.
+    Running,
+}
+
+pub trait Backend: Sync {
+    fn kind(&self) -> BackendKind;
+
+    /// Debian packages the host needs for this backend itself, besides the lab's.
+    fn host_packages(&self) -> Vec<String>;
+
+    /// Facts about the software the nodes will run.
+    fn facts(&self) -> Result<Facts>;
+
+    /// Bring every node up. Nodes named in `recreate` are built anew from nothing; the others
+    /// are left alone when running and restarted when not. Idempotent.
+    fn up(
+        &self,
+        spec: &LabSpec,
+        recreate: &BTreeSet<String>,
+        progress: &Progress,
+    ) -> Result<BTreeMap<String, NodeUp>>;
+
+    /// Run `argv` in `node` as root with output captured; a non-zero exit is data.
+    fn exec(
+        &self,
+        node: &str,
+        argv: &[String],
+        stdin: Option<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<Output>;
+
+    /// Run `argv` in `node` attached to this terminal; returns its exit code.
+    fn exec_attached(&self, node: &str, argv: &[String], env: &[(&str, &str)]) -> Result<i32>;
+
+    /// Whether `node` exists and is running.
+    fn is_running(&self, node: &str) -> bool;
+
+    /// Remove every trace of the lab this backend created (processes, networks, mounts).
+    fn down(&self) -> Result<()>;
+}
+
+/// The backend of an existing or new lab.
+pub fn open(kind: BackendKind, dir: &LabDir) -> Box<dyn Backend> {
+    match kind {
+        BackendKind::Netns => Box::new(netns::Netns::new(dir)),
+    }
+}

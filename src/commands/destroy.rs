@@ -1,0 +1,25 @@
+//! `halab destroy`: remove a lab and everything halab made for it.
+
+use anyhow::Result;
+
+use crate::cli::{DestroyArgs, Global};
+use crate::{lifecycle, state, ui};
+
+pub fn run(g: &Global, _a: DestroyArgs) -> Result<i32> {
+    let name = match &g.lab {
+        Some(n) => n.clone(),
+        None => state::resolve_lab(&state::home(), None)?.name,
+    };
+    if lifecycle::destroy(&name)? {
+        eprintln!(
+            "{} lab `{name}` destroyed: no process, namespace, mount or file of it is left",
+            ui::green("✔")
+        );
+    } else {
+        eprintln!(
+            "{} there was no lab `{name}`; leftovers were looked for and none remain",
+            ui::green("✔")
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,12 @@
+//! `halab exec NODE -- CMD...`: one command on a node, attached to this terminal.
+
+use anyhow::Result;
+
+use crate::cli::{ExecArgs, Global};
+use crate::lifecycle::OpenLab;
+
+pub fn run(g: &Global, a: ExecArgs) -> Result<i32> {
+    let open = OpenLab::open(g.lab.as_deref())?;
+    open.node(&a.node)?;
+    open.backend.exec_attached(&a.node, &a.command, &[])
+}

@@ -1,0 +1,56 @@
+//! `halab start LESSON`: build (or resume) the lesson's lab, then say how to use it.
+
+use anyhow::Result;
+
+use crate::cli::{Global, StartArgs};
+use crate::lifecycle::{self, StartRequest};
+use crate::ui;
+
+pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
+    let s = lifecycle::start(StartRequest {
+        lesson: a.lesson,
+        lab: g.lab.clone(),
+        backend: a.backend,
+        yes: a.yes,
+    })?;
+    // Commands after this one find the lab by itself only when it is the only one.
+    let lab_flag = if g.lab.is_some() {
+        format!(" --lab {}", s.name)
+    } else {
+        String::new()
+    };
+    if s.created + s.restarted == 0 {
+        eprintln!(
+            "{} lab `{}` is already up ({} nodes on {}); nothing changed",
+            ui::green("✔"),
+            s.name,
+            s.nodes,
+            s.backend
+        );
+    } else {
+        eprintln!(
+            "{} lab `{}` is up: {} nodes on {} in {:.1}s",
+            ui::green("✔"),
+            s.name,
+            s.nodes,
+            s.backend,
+            s.elapsed.as_secs_f32()
+        );
+    }
+    eprintln!("\nNext:");
+    for (cmd, what) in [
+        ("status", "see the nodes and their services"),
+        (
+            "shell client",
+            "a root shell on the client, where the chapter's requests come from",
+        ),
+        ("exec lb-01 -- nginx -t", "one command on one node"),
+        ("destroy", "remove the lab"),
+    ] {
+        eprintln!(
+            "  {:<44} {what}",
+            ui::bold(format!("halab{lab_flag} {cmd}"))
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,399 @@
+//! Diagnostics for content files: every problem found in one pass, each with its file, line and
+//! column and what to write instead.
+//!
+//! A problem is recorded against a *path* inside the document (`nodes[3].address`); the path is
+//! turned into a line by walking the spanned parse tree, so validators never handle byte offsets.
+//! Must not: decide what is valid (that is the schema modules' job).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+
+/// Where each key and value of a document sits (byte offsets), kept after parsing.
+enum Tree {
+    Table(Vec<(String, usize, usize, Tree)>),
+    Array(Vec<(usize, Tree)>),
+    Leaf,
+}
+
+impl Tree {
+    fn from_value(v: &DeValue<'_>) -> Tree {
+        match v {
+            DeValue::Table(t) => Tree::from_table(t),
+            DeValue::Array(a) => Tree::Array(
+                a.iter()
+                    .map(|e| (e.span().start, Tree::from_value(e.get_ref())))
+                    .collect(),
+            ),
+            _ => Tree::Leaf,
+        }
+    }
+    fn from_table(t: &DeTable<'_>) -> Tree {
+        Tree::Table(
+            t.iter()
+                .map(|(k, v)| {
+                    (
+                        k.get_ref().to_string(),
+                        k.span().start,
+                        v.span().start,
+                        Tree::from_value(v.get_ref()),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One step into a TOML document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Where a value sits in a document, e.g. `nodes[3].address`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocPath(pub Vec<Seg>);
+
+impl DocPath {
+    pub fn root() -> Self {
+        DocPath(Vec::new())
+    }
+    pub fn key(&self, k: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(k.to_string()));
+        p
+    }
+    pub fn index(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(i));
+        p
+    }
+}
+
+impl fmt::Display for DocPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.0.iter().enumerate() {
+            match s {
+                Seg::Key(k) if i == 0 => write!(f, "{k}")?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One problem in one file.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        if let Some(h) = &self.help {
+            write!(f, "\n    help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the problems of a content check, shown together.
+#[derive(Debug, thiserror::Error)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "{n} problem{} in content:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for d in &self.0 {
+            writeln!(f, "  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A content file being read: its text, its spanned tree, and the problems found so far.
+pub struct Doc {
+    pub path: PathBuf,
+    pub text: String,
+    tree: Option<Tree>,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Doc {
+    /// Parse `text` (syntax errors become diagnostics; the tree is then absent).
+    pub fn parse(path: &Path, text: String) -> Doc {
+        let mut doc = Doc {
+            path: path.to_path_buf(),
+            text,
+            tree: None,
+            problems: Vec::new(),
+        };
+        match DeTable::parse(&doc.text) {
+            Ok(t) => doc.tree = Some(Tree::from_table(t.get_ref())),
+            Err(e) => {
+                let at = e.span().map(|s| s.start).unwrap_or(0);
+                doc.push_at(at, e.message().trim().to_string(), None);
+            }
+        }
+        doc
+    }
+
+    pub fn is_parsed(&self) -> bool {
+        self.tree.is_some()
+    }
+
+    /// Deserialize the document into `T`, recording unknown fields (with a did-you-mean drawn
+    /// from `fields_at`) and shape errors. Returns `None` when the shape is wrong.
+    pub fn deserialize<T>(
+        &mut self,
+        fields_at: impl Fn(&DocPath) -> &'static [&'static str],
+    ) -> Option<T>
+    where
+        T: for<'de> Deserialize<'de>,
+    {
+        self.tree.as_ref()?;
+        let mut unknown: Vec<DocPath> = Vec::new();
+        let de = toml::de::Deserializer::parse(&self.text).ok()?;
+        let result: Result<T, _> =
+            serde_ignored::deserialize(de, |p| unknown.push(to_doc_path(&p)));
+        for path in unknown {
+            let (parent, name) = match path.0.last() {
+                Some(Seg::Key(k)) => (DocPath(path.0[..path.0.len() - 1].to_vec()), k.clone()),
+                _ => continue,
+            };
+            let allowed = fields_at(&parent);
+            let help = match did_you_mean(&name, allowed.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "known fields here: {}",
+                    allowed
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            self.error_key(&path, format!("unknown field `{name}`"), Some(help));
+        }
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let at = e.span().map(|s| s.start).unwrap_or(0);
+                self.push_at(at, e.message().trim().to_string(), None);
+                None
+            }
+        }
+    }
+
+    /// Record a problem located at the value found at `path` (or its nearest existing parent).
+    pub fn error(&mut self, path: &DocPath, message: impl Into<String>, help: Option<String>) {
+        let at = self.locate(path, false);
+        self.push_at(at, message.into(), help);
+    }
+
+    /// Like [`Doc::error`] but points at the key itself (for unknown fields).
+    fn error_key(&mut self, path: &DocPath, message: String, help: Option<String>) {
+        let at = self.locate(path, true);
+        self.push_at(at, message, help);
+    }
+
+    /// Record a problem at no particular place in the file.
+    pub fn error_file(&mut self, message: impl Into<String>, help: Option<String>) {
+        self.push_at(0, message.into(), help);
+    }
+
+    fn push_at(&mut self, offset: usize, message: String, help: Option<String>) {
+        let (line, column) = line_col(&self.text, offset);
+        self.problems.push(Diagnostic {
+            file: self.path.clone(),
+            line,
+            column,
+            message,
+            help,
+        });
+    }
+
+    /// Byte offset of the value at `path`; of its key when `key` is set.
+    fn locate(&self, path: &DocPath, key: bool) -> usize {
+        let Some(mut cur) = self.tree.as_ref() else {
+            return 0;
+        };
+        let mut at = 0;
+        for seg in &path.0 {
+            match (seg, cur) {
+                (Seg::Key(k), Tree::Table(entries)) => {
+                    let Some((_, ks, vs, v)) = entries.iter().find(|e| &e.0 == k) else {
+                        break;
+                    };
+                    at = if key { *ks } else { *vs };
+                    cur = v;
+                }
+                (Seg::Index(i), Tree::Array(items)) => {
+                    let Some((vs, v)) = items.get(*i) else { break };
+                    at = *vs;
+                    cur = v;
+                }
+                _ => break,
+            }
+        }
+        at
+    }
+
+    /// The problems found, or `Ok` when there were none.
+    pub fn finish(self) -> Result<(), Diagnostics> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Diagnostics(self.problems))
+        }
+    }
+}
+
+fn to_doc_path(p: &serde_ignored::Path<'_>) -> DocPath {
+    use serde_ignored::Path as P;
+    fn walk(p: &P<'_>, out: &mut Vec<Seg>) {
+        match p {
+            P::Root => {}
+            P::Seq { parent, index } => {
+                walk(parent, out);
+                out.push(Seg::Index(*index));
+            }
+            P::Map { parent, key } => {
+                walk(parent, out);
+                out.push(Seg::Key(key.to_string()));
+            }
+            P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+                walk(parent, out)
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(p, &mut v);
+    DocPath(v)
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    // Close by edit distance (transpositions count once) or by shared prefix and letters.
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(word, c),
+                strsim::jaro_winkler(word, c),
+                c,
+            )
+        })
+        .filter(|(dist, jw, _)| *dist <= limit || *jw > 0.85)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
+}
+
+/// The field names a serde struct accepts, read from its derived `Deserialize` without data.
+pub fn struct_fields<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column() {
+        let t = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 6), (2, 1));
+        assert_eq!(line_col(t, 11), (2, 6));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("adress", ["name", "address", "role"]),
+            Some("address")
+        );
+        assert_eq!(did_you_mean("wbe", ["web", "app"]), Some("web"));
+        assert_eq!(
+            did_you_mean("pg-primray", ["pg-primary", "pg-standby"]),
+            Some("pg-primary")
+        );
+        assert_eq!(did_you_mean("zzz", ["name", "address"]), None);
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Sample {
+        alpha: u8,
+        beta: String,
+    }
+
+    #[test]
+    fn fields_are_read_from_derive() {
+        assert_eq!(struct_fields::<Sample>(), &["alpha", "beta"]);
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let doc = Doc::parse(Path::new("x.toml"), "a = 1\nb = = 2\n".into());
+        assert!(!doc.is_parsed());
+        assert_eq!(doc.problems[0].line, 2);
+    }
+}

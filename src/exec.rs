@@ -1,0 +1,392 @@
+//! The one place halab starts external processes.
+//!
+//! Callers describe a command as a [`Cmd`] (an argv, never a shell string) and get back an
+//! [`Output`]. A non-zero exit is data inside the `Output`; only a command that cannot be started,
+//! one that runs past its timeout, or one whose caller demanded success ([`Cmd::run_ok`]) is an
+//! error, and that error names the exact command line, its exit status and its stderr.
+//!
+//! Must not: interpret what a command printed, or know what a node, lab or lesson is.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+
+/// How long a captured command may run unless its caller says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A command to run: program, arguments, environment, optional stdin bytes and a timeout.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
+    clear_env: bool,
+    cwd: Option<PathBuf>,
+    stdin: Option<Vec<u8>>,
+    timeout: Option<Duration>,
+}
+
+/// What a finished command left behind. `code` is `None` when a signal ended it.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// "exit status 3" or "killed by signal 9", for messages.
+    pub fn status_text(&self) -> String {
+        match (self.code, self.signal) {
+            (Some(c), _) => format!("exit status {c}"),
+            (None, Some(s)) => format!("killed by signal {s}"),
+            (None, None) => "unknown status".into(),
+        }
+    }
+
+    /// The exit code a shell would report (128 + signal for a signal).
+    pub fn shell_code(&self) -> i32 {
+        self.code.unwrap_or(128 + self.signal.unwrap_or(0))
+    }
+}
+
+/// Why a command could not give an [`Output`], or gave an unwanted one.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("could not run `{cmd}`: {source}")]
+    Spawn {
+        cmd: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{cmd}` did not finish within {}s and was killed", after.as_secs_f32())]
+    Timeout { cmd: String, after: Duration },
+    #[error("`{cmd}` failed with {status}{}", stderr_block(.stderr))]
+    Failed {
+        cmd: String,
+        status: String,
+        stderr: String,
+    },
+}
+
+fn stderr_block(stderr: &str) -> String {
+    let t = stderr.trim();
+    if t.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<&str> = t.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(12)..];
+        format!(":\n  {}", tail.join("\n  "))
+    }
+}
+
+impl Cmd {
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        Cmd {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            clear_env: false,
+            cwd: None,
+            stdin: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+        }
+    }
+
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
+        self.args.push(a.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
+        self.envs
+            .push((k.as_ref().to_owned(), v.as_ref().to_owned()));
+        self
+    }
+
+    /// Start from an empty environment (only what `env` adds is passed).
+    pub fn env_clear(mut self) -> Self {
+        self.clear_env = true;
+        self
+    }
+
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// `None` waits forever (package installs); the default is [`DEFAULT_TIMEOUT`].
+    pub fn timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// The command line as a user would type it, for messages.
+    pub fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(self.args.iter())
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Run with stdout and stderr captured. A non-zero exit is returned as data.
+    pub fn run(&self) -> Result<Output, ExecError> {
+        runtime().block_on(self.run_async())
+    }
+
+    /// Run and demand exit status 0; otherwise the error carries the command, status and stderr.
+    pub fn run_ok(&self) -> Result<Output, ExecError> {
+        let out = self.run()?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(ExecError::Failed {
+                cmd: self.display(),
+                status: out.status_text(),
+                stderr: if out.stderr.trim().is_empty() {
+                    out.stdout
+                } else {
+                    out.stderr
+                },
+            })
+        }
+    }
+
+    /// Run attached to halab's own terminal (stdin, stdout, stderr inherited); returns the exit
+    /// code a shell would report. For `halab exec` and `halab shell`.
+    pub fn run_attached(&self) -> Result<i32, ExecError> {
+        let mut c = self.std_command();
+        let status = c.status().map_err(|source| ExecError::Spawn {
+            cmd: self.display(),
+            source,
+        })?;
+        use std::os::unix::process::ExitStatusExt;
+        Ok(status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    }
+
+    /// Start a long-lived process in a new session, detached from halab (stdin from /dev/null,
+    /// stdout and stderr appended to `log`), and return its PID. It outlives halab.
+    pub fn spawn_detached(&self, log: &Path) -> Result<u32, ExecError> {
+        let err = |source| ExecError::Spawn {
+            cmd: self.display(),
+            source,
+        };
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(err)?;
+        let errf = out.try_clone().map_err(err)?;
+        // `setsid` makes the process a session leader: a Ctrl-C or a closed terminal that ends
+        // halab does not reach it.
+        let mut c = std::process::Command::new("setsid");
+        c.arg(&self.program).args(&self.args);
+        self.apply_env(&mut c);
+        c.stdin(Stdio::null()).stdout(out).stderr(errf);
+        let child = c.spawn().map_err(err)?;
+        Ok(child.id())
+    }
+
+    fn std_command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(&self.program);
+        c.args(&self.args);
+        self.apply_env(&mut c);
+        c
+    }
+
+    fn apply_env(&self, c: &mut std::process::Command) {
+        if self.clear_env {
+            c.env_clear();
+        }
+        c.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        if let Some(d) = &self.cwd {
+            c.current_dir(d);
+        }
+    }
+
+    async fn run_async(&self) -> Result<Output, ExecError> {
+        let mut c = tokio::process::Command::from(self.std_command());
+        c.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        // Its own process group, so a timeout can end the whole tree it started.
+        .process_group(0);
+        let started = Instant::now();
+        let mut child = c.spawn().map_err(|source| ExecError::Spawn {
+            cmd: self.display(),
+            source,
+        })?;
+        let pid = child.id();
+        if let (Some(bytes), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
+            // Written from a task so a command that prints before reading cannot deadlock us.
+            tokio::spawn(async move {
+                let _ = pipe.write_all(&bytes).await;
+            });
+        }
+        let wait = child.wait_with_output();
+        let result = match self.timeout {
+            Some(t) => match tokio::time::timeout(t, wait).await {
+                Ok(r) => r,
+                Err(_) => {
+                    if let Some(pid) = pid {
+                        kill_group(pid);
+                    }
+                    return Err(ExecError::Timeout {
+                        cmd: self.display(),
+                        after: t,
+                    });
+                }
+            },
+            None => wait.await,
+        };
+        let out = result.map_err(|source| ExecError::Spawn {
+            cmd: self.display(),
+            source,
+        })?;
+        use std::os::unix::process::ExitStatusExt;
+        Ok(Output {
+            code: out.status.code(),
+            signal: out.status.signal(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// SIGKILL the process group led by `pgid` (a command this module started in its own group).
+fn kill_group(pgid: u32) {
+    // SAFETY: kill(2) with a negative pid signals exactly the group we created; no memory involved.
+    unsafe {
+        libc::kill(-(pgid as i32), libc::SIGKILL);
+    }
+}
+
+/// Quote one word for display the way a POSIX shell would accept it back.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonzero_exit_is_data_not_error() {
+        let out = Cmd::new("sh")
+            .args(["-c", "echo out; echo err >&2; exit 3"])
+            .run()
+            .unwrap();
+        assert_eq!(out.code, Some(3));
+        assert_eq!(out.stdout, "out\n");
+        assert_eq!(out.stderr, "err\n");
+    }
+
+    #[test]
+    fn run_ok_error_names_command_status_and_stderr() {
+        let err = Cmd::new("sh")
+            .args(["-c", "echo broken thing >&2; exit 4"])
+            .run_ok()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`sh -c 'echo broken thing >&2; exit 4'`"),
+            "{err}"
+        );
+        assert!(err.contains("exit status 4"), "{err}");
+        assert!(err.contains("broken thing"), "{err}");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let err = Cmd::new("sh")
+            .args(["-c", "sleep 30 & sleep 30"])
+            .timeout(Some(Duration::from_millis(200)))
+            .run()
+            .unwrap_err();
+        assert!(matches!(err, ExecError::Timeout { .. }), "{err}");
+    }
+
+    #[test]
+    fn stdin_is_delivered() {
+        let out = Cmd::new("cat").stdin("hello").run().unwrap();
+        assert_eq!(out.stdout, "hello");
+    }
+
+    #[test]
+    fn missing_program_is_a_spawn_error() {
+        let err = Cmd::new("/nonexistent/halab-x")
+            .run()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("could not run `/nonexistent/halab-x`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("plain-1.0"), "plain-1.0");
+    }
+}

@@ -1,0 +1,18 @@
+//! halab: a live lab for "Dhruv builds the system that never goes down".
+//!
+//! Where things are: `cli` (the words), `commands/` (one file per subcommand), `content/`
+//! (lessons and labs as data), `backend/` (how nodes exist), `provision` (a node's starting
+//! state), `lifecycle` (start, status, destroy), `state` (what is kept on disk), `exec` (the one
+//! place that runs programs), `template`, `host`, `ui`.
+
+pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod content;
+pub mod exec;
+pub mod host;
+pub mod lifecycle;
+pub mod provision;
+pub mod state;
+pub mod template;
+pub mod ui;

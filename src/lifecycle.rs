@@ -1,0 +1,430 @@
+//! A lab's life: start (build or resume), open, inspect, destroy. Ties content, state, backend
+//! and provisioning together under the lab's lock.
+//!
+//! Must not: print prompts or tables (commands render), or know any node by name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use crate::content::{Catalog, Lab};
+use crate::host;
+use crate::provision;
+use crate::state::{self, LabDir, LabLock, LabRecord, NodeRecord, Phase};
+use crate::template::Context;
+use crate::ui::{self, Problem, Progress};
+
+/// What `halab start` was asked to do.
+pub struct StartRequest {
+    pub lesson: String,
+    pub lab: Option<String>,
+    pub backend: Option<BackendKind>,
+    pub yes: bool,
+}
+
+/// What `start` did.
+pub struct Started {
+    pub name: String,
+    pub backend: BackendKind,
+    pub nodes: usize,
+    /// Nodes created, restarted: both zero when the lab was already up.
+    pub created: usize,
+    pub restarted: usize,
+    pub elapsed: Duration,
+}
+
+/// An existing lab, ready to be used.
+pub struct OpenLab {
+    pub dir: LabDir,
+    pub record: LabRecord,
+    pub lab: Lab,
+    pub backend: Box<dyn Backend>,
+}
+
+impl OpenLab {
+    /// Open the lab named `--lab`, or the only one there is.
+    pub fn open(explicit: Option<&str>) -> Result<OpenLab> {
+        let dir = state::resolve_lab(&state::home(), explicit)?;
+        let record = dir.load()?;
+        let lab = dir.load_lab()?;
+        let backend = backend::open(record.backend, &dir);
+        Ok(OpenLab {
+            dir,
+            record,
+            lab,
+            backend,
+        })
+    }
+
+    /// The node `name`, or an error with a did-you-mean.
+    pub fn node(&self, name: &str) -> Result<&crate::content::lab::Node> {
+        self.lab.node(name).ok_or_else(|| {
+            Problem::new(
+                format!("lab `{}` has no node `{name}`", self.dir.name),
+                self.lab.unknown_node_help(name),
+            )
+            .into()
+        })
+    }
+
+    pub fn template_context(&self) -> Result<Context> {
+        let secrets = self.dir.secrets(&self.lab.secrets)?;
+        Ok(Context::new(
+            &self.lab,
+            &self.dir.name,
+            &self.record.facts,
+            &secrets,
+        ))
+    }
+}
+
+fn hosts_file(lab: &Lab, name: &str) -> String {
+    let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    s += &format!("# halab lab `{name}`\n");
+    for n in &lab.nodes {
+        s += &format!("{}\t{}\n", n.address, n.name);
+    }
+    s
+}
+
+fn spec(lab: &Lab, name: &str, record: &LabRecord) -> Result<LabSpec> {
+    let prefix = lab.prefix();
+    let nodes = lab
+        .nodes
+        .iter()
+        .map(|n| {
+            Ok(NodeSpec {
+                name: n.name.clone(),
+                address: n.address.parse()?,
+                prefix,
+                packages: lab.node_packages(n),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(LabSpec {
+        nodes,
+        iface: lab.iface.clone(),
+        hosts_file: hosts_file(lab, name),
+        facts: record.facts.clone(),
+    })
+}
+
+/// Build the lab, or finish a half-built one, or do nothing to one that is up.
+pub fn start(req: StartRequest) -> Result<Started> {
+    let t0 = Instant::now();
+    let catalog = Catalog::load()?;
+    let lesson = catalog.lesson(&req.lesson)?.clone();
+    let name = req.lab.clone().unwrap_or_else(|| lesson.id.clone());
+    if !crate::content::lab::is_simple_name(&name, 20) {
+        return Err(Problem::new(
+            format!("`{name}` cannot be a lab name"),
+            "use lowercase letters, digits and `-`, at most 20 characters, e.g. `--lab team-a`",
+        )
+        .into());
+    }
+    let home = state::home();
+    let dir = LabDir::new(&home, &name);
+    let existing = if dir.exists() {
+        Some(dir.load()?)
+    } else {
+        None
+    };
+    if let Some(rec) = &existing {
+        if rec.lesson != lesson.id {
+            return Err(Problem::new(
+                format!(
+                    "lab `{name}` was started for lesson `{}`, not `{}`",
+                    rec.lesson, lesson.id
+                ),
+                format!(
+                    "pick another name with `--lab`, or remove it with `halab destroy --lab {name}`"
+                ),
+            )
+            .into());
+        }
+        if let Some(b) = req.backend
+            && b != rec.backend
+        {
+            return Err(Problem::new(
+                format!("lab `{name}` runs on the {} backend, not {b}", rec.backend),
+                format!("a lab keeps its backend; use another `--lab`, or `halab destroy --lab {name}` first"),
+            )
+            .into());
+        }
+    }
+    let kind = existing
+        .as_ref()
+        .map(|r| r.backend)
+        .or(req.backend)
+        .unwrap_or(BackendKind::Netns);
+    host::require_root(&format!("`halab start` on the {kind} backend"))?;
+    let backend = backend::open(kind, &dir);
+    let lab = match &existing {
+        Some(_) => dir.load_lab()?,
+        None => catalog.lab(&lesson.lab).expect("cross-checked").1.clone(),
+    };
+    let mut wanted: BTreeSet<String> = lab.all_packages();
+    wanted.extend(backend.host_packages());
+    host::ensure_packages(&wanted, req.yes)?;
+
+    let _lock = LabLock::acquire(&home, &name, &format!("start {}", lesson.id))?;
+    // Another `start` may have built the lab while we waited for the lock.
+    let mut record = if dir.exists() {
+        dir.load()?
+    } else {
+        ui::say(format!(
+            "building lab `{name}` for lesson `{}` on {kind}",
+            lesson.id
+        ));
+        let text = &catalog.lab(&lesson.lab).expect("cross-checked").0.text;
+        state::write_atomic(&dir.lab_file(), text.as_bytes(), 0o644)?;
+        let rec = LabRecord {
+            name: name.clone(),
+            lesson: lesson.id.clone(),
+            backend: kind,
+            created: state::now_unix(),
+            phase: Phase::Building,
+            facts: backend.facts()?,
+            nodes: lab
+                .nodes
+                .iter()
+                .map(|n| (n.name.clone(), NodeRecord::default()))
+                .collect(),
+        };
+        dir.save(&rec)?;
+        rec
+    };
+    let secrets = dir.secrets(&lab.secrets)?;
+    let ctx = Context::new(&lab, &name, &record.facts, &secrets);
+    let recreate: BTreeSet<String> = lab
+        .nodes
+        .iter()
+        .filter(|n| !record.nodes.get(&n.name).is_some_and(|r| r.provisioned))
+        .map(|n| n.name.clone())
+        .collect();
+
+    let progress = Progress::new("nodes", lab.nodes.len() as u64);
+    let ups = backend
+        .up(&spec(&lab, &name, &record)?, &recreate, &progress)
+        .inspect_err(|_| progress.abandon())
+        .with_context(|| format!("building lab `{name}` on {kind}"))?;
+    let created = ups.values().filter(|u| **u == NodeUp::Created).count();
+    let restarted = ups.values().filter(|u| **u == NodeUp::Restarted).count();
+    if created + restarted == 0 && record.phase == Phase::Ready {
+        progress.abandon();
+        return Ok(Started {
+            name,
+            backend: kind,
+            nodes: lab.nodes.len(),
+            created: 0,
+            restarted: 0,
+            elapsed: t0.elapsed(),
+        });
+    }
+    progress.finish(&format!("{created} created, {restarted} restarted"));
+    for (n, u) in &ups {
+        if *u == NodeUp::Created {
+            record.nodes.entry(n.clone()).or_default().provisioned = false;
+        }
+    }
+    dir.save(&record)?;
+
+    let todo: Vec<_> = lab
+        .nodes
+        .iter()
+        .filter(|n| ups[&n.name] != NodeUp::Running)
+        .collect();
+    let progress = Progress::new("services", todo.len() as u64);
+    let shared = Mutex::new(record);
+    let errors: Vec<anyhow::Error> = std::thread::scope(|s| {
+        let handles: Vec<_> = todo
+            .iter()
+            .map(|node| {
+                let (backend, lab, ctx, ups, shared, dir, progress) =
+                    (&*backend, &lab, &ctx, &ups, &shared, &dir, &progress);
+                s.spawn(move || -> Result<()> {
+                    progress.message(&format!("provisioning {}", node.name));
+                    provision::provision_node(backend, lab, node, ups[&node.name], ctx)
+                        .with_context(|| format!("provisioning node `{}`", node.name))?;
+                    let mut rec = shared.lock().expect("record lock");
+                    rec.nodes.entry(node.name.clone()).or_default().provisioned = true;
+                    dir.save(&rec)?;
+                    progress.inc(&node.name);
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("provision thread").err())
+            .collect()
+    });
+    if let Some(e) = errors.into_iter().next() {
+        progress.abandon();
+        return Err(e.context(Problem::new(
+            format!("lab `{name}` is not fully built"),
+            format!("run `halab start {} --lab {name}` again to finish it (nodes that failed are rebuilt)", lesson.id),
+        )));
+    }
+    progress.finish("every node is in its starting state");
+    let mut record = shared.into_inner().expect("record lock");
+    record.phase = Phase::Ready;
+    dir.save(&record)?;
+    Ok(Started {
+        name,
+        backend: kind,
+        nodes: lab.nodes.len(),
+        created,
+        restarted,
+        elapsed: t0.elapsed(),
+    })
+}
+
+/// Remove a lab completely. Returns false when there was nothing to remove.
+pub fn destroy(name: &str) -> Result<bool> {
+    let home = state::home();
+    let dir = LabDir::new(&home, name);
+    let lock = LabLock::acquire(&home, name, "destroy")?;
+    let kind = dir.load().map(|r| r.backend).unwrap_or(BackendKind::Netns);
+    let had_dir = dir.path.exists();
+    if kind == BackendKind::Netns {
+        host::require_root("`halab destroy` of a netns lab")?;
+    }
+    // Even without a record, look for leftovers of a build that crashed before writing one.
+    backend::open(kind, &dir)
+        .down()
+        .with_context(|| format!("removing lab `{name}`"))?;
+    if had_dir {
+        std::fs::remove_dir_all(&dir.path)
+            .with_context(|| format!("cannot remove `{}`", dir.path.display()))?;
+    }
+    lock.remove_file();
+    Ok(had_dir)
+}
+
+/// One service of a node and whether it runs.
+#[derive(Serialize)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Serialize)]
+pub struct NodeStatus {
+    pub name: String,
+    pub address: String,
+    pub role: String,
+    pub running: bool,
+    pub services: Vec<ServiceStatus>,
+}
+
+/// What `halab status` shows.
+#[derive(Serialize)]
+pub struct LabStatus {
+    pub lab: String,
+    pub lesson: String,
+    pub backend: BackendKind,
+    pub phase: Phase,
+    pub vip: Option<String>,
+    pub vip_holder: Option<String>,
+    pub nodes: Vec<NodeStatus>,
+}
+
+/// Ask every node what runs on it and who holds the floating IP.
+pub fn status(open: &OpenLab) -> Result<LabStatus> {
+    let lab = &open.lab;
+    let b = &*open.backend;
+    let per_node: Vec<(NodeStatus, bool)> = std::thread::scope(|s| {
+        let handles: Vec<_> = lab
+            .nodes
+            .iter()
+            .map(|n| {
+                s.spawn(move || {
+                    let running = b.is_running(&n.name);
+                    let role = lab.role_of(n);
+                    let mut services = Vec::new();
+                    let mut holds_vip = false;
+                    if running {
+                        let argv: Vec<String> = ["systemctl", "is-active"]
+                            .iter()
+                            .map(|s| s.to_string())
+                            .chain(role.services.iter().cloned())
+                            .collect();
+                        let states = if role.services.is_empty() {
+                            String::new()
+                        } else {
+                            b.exec(&n.name, &argv, None, Some(Duration::from_secs(10)))
+                                .map(|o| o.stdout)
+                                .unwrap_or_default()
+                        };
+                        let mut lines = states.lines();
+                        for svc in &role.services {
+                            services.push(ServiceStatus {
+                                name: svc.clone(),
+                                active: lines.next() == Some("active"),
+                            });
+                        }
+                        if let Some(vip) = &lab.vip {
+                            let argv = ["ip", "-o", "-4", "addr", "show", "dev", &lab.iface]
+                                .map(String::from);
+                            holds_vip = b
+                                .exec(&n.name, &argv, None, Some(Duration::from_secs(10)))
+                                .is_ok_and(|o| o.stdout.contains(&format!("inet {vip}/")));
+                        }
+                    } else {
+                        services = role
+                            .services
+                            .iter()
+                            .map(|s| ServiceStatus {
+                                name: s.clone(),
+                                active: false,
+                            })
+                            .collect();
+                    }
+                    (
+                        NodeStatus {
+                            name: n.name.clone(),
+                            address: n.address.clone(),
+                            role: n.role.clone(),
+                            running,
+                            services,
+                        },
+                        holds_vip,
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("status thread"))
+            .collect()
+    });
+    let holders: Vec<&str> = per_node
+        .iter()
+        .filter(|(_, v)| *v)
+        .map(|(n, _)| n.name.as_str())
+        .collect();
+    Ok(LabStatus {
+        lab: open.dir.name.clone(),
+        lesson: open.record.lesson.clone(),
+        backend: open.record.backend,
+        phase: open.record.phase,
+        vip: lab.vip.clone(),
+        // Two holders at once is a real state (a killed keepalived leaves its address behind).
+        vip_holder: (!holders.is_empty()).then(|| holders.join(",")),
+        nodes: per_node.into_iter().map(|(n, _)| n).collect(),
+    })
+}
+
+/// Node name -> running, for callers that only need that.
+pub fn running_map(open: &OpenLab) -> BTreeMap<String, bool> {
+    open.lab
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), open.backend.is_running(&n.name)))
+        .collect()
+}

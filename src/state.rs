@@ -1,0 +1,370 @@
+//! Per-lab state on disk: where it lives, the lab's record (backend, content snapshot, facts,
+//! which nodes are provisioned), its secrets, and the one lock per lab.
+//!
+//! Layout: `$HALAB_HOME/labs/<lab>/` holds `lab.json`, `lab.toml` (the lab file as it was when
+//! the lab was created), `secrets.json` (mode 0600) and the backend's own directory;
+//! `$HALAB_HOME/locks/<lab>.lock` is the lock. Writes are atomic (temporary file + rename), so a
+//! crash never leaves half a record. Must not: run commands or talk to a backend.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::BackendKind;
+use crate::template::Facts;
+use crate::ui::Problem;
+
+/// The state directory: `HALAB_HOME`, else `/var/lib/halab` for root, else
+/// `$XDG_STATE_HOME/halab` (default `~/.local/state/halab`).
+pub fn home() -> PathBuf {
+    if let Some(h) = std::env::var_os("HALAB_HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(h);
+    }
+    if crate::host::is_root() {
+        return PathBuf::from("/var/lib/halab");
+    }
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(x).join("halab");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+    PathBuf::from(home).join(".local/state/halab")
+}
+
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Where a lab's build has got to.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Being built (or a build was interrupted).
+    Building,
+    /// Every node provisioned.
+    Ready,
+}
+
+/// halab's bookkeeping for one node.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct NodeRecord {
+    /// The node has been through its one-time provisioning (files, setup, init).
+    pub provisioned: bool,
+}
+
+/// Everything halab remembers about one lab.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct LabRecord {
+    /// The lab's name (`--lab`).
+    pub name: String,
+    /// The lesson it was started for.
+    pub lesson: String,
+    /// The backend that realises it, for its whole life.
+    pub backend: BackendKind,
+    /// Unix time of creation.
+    pub created: u64,
+    pub phase: Phase,
+    /// What the backend found inside the nodes (PostgreSQL version ...).
+    pub facts: Facts,
+    pub nodes: BTreeMap<String, NodeRecord>,
+}
+
+/// A lab's directory and the files in it.
+#[derive(Clone, Debug)]
+pub struct LabDir {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl LabDir {
+    pub fn new(home: &Path, name: &str) -> LabDir {
+        LabDir {
+            name: name.to_string(),
+            path: home.join("labs").join(name),
+        }
+    }
+
+    pub fn exists(&self) -> bool {
+        self.record_path().exists()
+    }
+
+    fn record_path(&self) -> PathBuf {
+        self.path.join("lab.json")
+    }
+
+    pub fn lab_file(&self) -> PathBuf {
+        self.path.join("lab.toml")
+    }
+
+    /// The backend's own directory inside the lab's.
+    pub fn backend_dir(&self) -> PathBuf {
+        self.path.join("backend")
+    }
+
+    pub fn load(&self) -> Result<LabRecord> {
+        let text = fs::read_to_string(self.record_path())
+            .with_context(|| format!("cannot read `{}`", self.record_path().display()))?;
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "`{}` is damaged; `halab destroy --lab {}` removes the lab",
+                self.record_path().display(),
+                self.name
+            )
+        })
+    }
+
+    pub fn save(&self, rec: &LabRecord) -> Result<()> {
+        write_atomic(
+            &self.record_path(),
+            serde_json::to_string_pretty(rec)?.as_bytes(),
+            0o644,
+        )
+    }
+
+    /// The lab file snapshot taken when the lab was created.
+    pub fn load_lab(&self) -> Result<crate::content::Lab> {
+        let path = self.lab_file();
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        crate::content::lab::load(&path, text)
+            .map_err(|d| anyhow::Error::new(d).context("the lab's saved lab file is invalid"))
+    }
+
+    /// The lab's secrets, generated on first use (file mode 0600).
+    pub fn secrets(&self, wanted: &BTreeMap<String, usize>) -> Result<BTreeMap<String, String>> {
+        let path = self.path.join("secrets.json");
+        let mut secrets: BTreeMap<String, String> = match fs::read_to_string(&path) {
+            Ok(t) => serde_json::from_str(&t)
+                .with_context(|| format!("`{}` is damaged", path.display()))?,
+            Err(_) => BTreeMap::new(),
+        };
+        let missing: Vec<_> = wanted
+            .iter()
+            .filter(|(k, _)| !secrets.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
+            for (k, len) in missing {
+                secrets.insert(k.clone(), random_token(*len)?);
+            }
+            write_atomic(
+                &path,
+                serde_json::to_string_pretty(&secrets)?.as_bytes(),
+                0o600,
+            )?;
+        }
+        Ok(secrets)
+    }
+}
+
+/// Names of the labs that exist under `home`.
+pub fn lab_names(home: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(home.join("labs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("lab.json").exists())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Write a file so that readers see the old or the new contents, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let dir = path.parent().context("path has no parent")?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("f"),
+        std::process::id()
+    ));
+    {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)
+            .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// Letters and digits (no look-alikes) from the kernel's random source.
+pub fn random_token(len: usize) -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // Bytes at or above `limit` are dropped so every character is equally likely.
+    let limit = 256 - 256 % ALPHABET.len();
+    let mut urandom = File::open("/dev/urandom").context("cannot open /dev/urandom")?;
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        let mut buf = [0u8; 64];
+        urandom.read_exact(&mut buf)?;
+        let fresh = buf
+            .iter()
+            .filter(|b| (**b as usize) < limit)
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char);
+        out.extend(fresh.take(len - out.len()));
+    }
+    Ok(out)
+}
+
+/// Exclusive hold on one lab. Dropping it releases the lock.
+pub struct LabLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl LabLock {
+    /// Take the lab's lock, waiting (and saying who holds it) if another halab has it.
+    pub fn acquire(home: &Path, lab: &str, purpose: &str) -> Result<LabLock> {
+        let dir = home.join("locks");
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let path = dir.join(format!("{lab}.lock"));
+        let mut told = false;
+        loop {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .with_context(|| format!("cannot open lock `{}`", path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    if !told {
+                        let mut owner = String::new();
+                        let _ = file.read_to_string(&mut owner);
+                        crate::ui::say(format!(
+                            "lab `{lab}` is busy ({}); waiting for it to finish",
+                            owner.trim().if_empty("another halab command")
+                        ));
+                        told = true;
+                    }
+                    file.lock().context("waiting for the lab lock")?;
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(e).context("cannot lock the lab"),
+            }
+            // A `destroy` may have removed the file while we waited: then lock the new one.
+            let same = fs::metadata(&path)
+                .map(|m| m.ino() == file.metadata().map(|f| f.ino()).unwrap_or(0))
+                .unwrap_or(false);
+            if !same {
+                continue;
+            }
+            file.set_len(0)?;
+            write!(file, "`halab {purpose}`, pid {}", std::process::id())?;
+            return Ok(LabLock { file, path });
+        }
+    }
+
+    /// Remove the lock file (the lab is gone); the lock is released when `self` drops.
+    pub fn remove_file(&self) {
+        let _ = fs::remove_file(&self.path);
+        let _ = &self.file;
+    }
+}
+
+trait IfEmpty {
+    fn if_empty<'a>(&'a self, alt: &'a str) -> &'a str;
+}
+impl IfEmpty for str {
+    fn if_empty<'a>(&'a self, alt: &'a str) -> &'a str {
+        if self.is_empty() { alt } else { self }
+    }
+}
+
+/// The lab a command without a lesson acts on: `--lab`, else the only lab there is.
+pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
+    let names = lab_names(home);
+    match explicit {
+        Some(n) => {
+            let d = LabDir::new(home, n);
+            if d.exists() {
+                Ok(d)
+            } else {
+                let hint =
+                    match crate::content::diag::did_you_mean(n, names.iter().map(String::as_str)) {
+                        Some(s) => format!("did you mean `--lab {s}`?"),
+                        None if names.is_empty() => "start one with `halab start ch32`".into(),
+                        None => format!("labs on this machine: {}", names.join(", ")),
+                    };
+                Err(Problem::new(format!("there is no lab named `{n}`"), hint).into())
+            }
+        }
+        None => match names.as_slice() {
+            [one] => Ok(LabDir::new(home, one)),
+            [] => Err(Problem::new(
+                "there is no lab on this machine",
+                "start one with `halab start ch32` (`halab lessons` lists the lessons)",
+            )
+            .into()),
+            many => Err(Problem::new(
+                format!(
+                    "there are {} labs on this machine: {}",
+                    many.len(),
+                    many.join(", ")
+                ),
+                "say which one with `--lab NAME`",
+            )
+            .into()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_have_the_asked_length_and_differ() {
+        let a = random_token(16).unwrap();
+        let b = random_token(16).unwrap();
+        assert_eq!(a.len(), 16);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn secrets_are_private_and_stable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = LabDir::new(tmp.path(), "x");
+        let want = BTreeMap::from([("pw".to_string(), 8usize)]);
+        let s1 = d.secrets(&want).unwrap();
+        let s2 = d.secrets(&want).unwrap();
+        assert_eq!(s1, s2);
+        assert_eq!(s1["pw"].len(), 8);
+        let mode = fs::metadata(d.path.join("secrets.json")).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn resolve_lab_explains_what_to_do() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = resolve_lab(tmp.path(), None).unwrap_err();
+        assert!(
+            e.downcast_ref::<Problem>()
+                .unwrap()
+                .hint
+                .contains("halab start ch32")
+        );
+        for n in ["a", "b"] {
+            fs::create_dir_all(tmp.path().join("labs").join(n)).unwrap();
+            fs::write(tmp.path().join("labs").join(n).join("lab.json"), "{}").unwrap();
+        }
+        let e = resolve_lab(tmp.path(), None).unwrap_err();
+        assert!(e.to_string().contains("2 labs"), "{e}");
+        assert_eq!(resolve_lab(tmp.path(), Some("b")).unwrap().name, "b");
+    }
+}

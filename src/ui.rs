@@ -1,0 +1,172 @@
+//! How halab talks to people: `error:` / `hint:` reports with their "Caused by" chain, styled
+//! words, and progress displays. Data goes to stdout; talk, progress and errors go to stderr.
+//! Colours follow `NO_COLOR` and are off when the stream is not a terminal.
+//!
+//! Must not: decide what to do (commands and the library decide; this only renders).
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use console::{Style, style};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// An error a person can act on: what went wrong and what to do next.
+#[derive(Debug)]
+pub struct Problem {
+    pub message: String,
+    pub hint: String,
+}
+
+impl Problem {
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Problem {
+        Problem {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+/// Apply `NO_COLOR` (any value turns colours off) once at start-up.
+pub fn init_colors() {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+}
+
+/// Print an error with its causes and the first hint found anywhere in it.
+pub fn report_error(err: &anyhow::Error) {
+    let red = Style::new().red().bold().for_stderr();
+    let mut chain = err.chain();
+    if let Some(top) = chain.next() {
+        eprintln!("{} {top}", red.apply_to("error:"));
+    }
+    let causes: Vec<String> = chain.map(|c| c.to_string()).collect();
+    if !causes.is_empty() {
+        eprintln!("\nCaused by:");
+        for c in causes {
+            for (i, line) in c.lines().enumerate() {
+                eprintln!("  {}{line}", if i == 0 { "" } else { "  " });
+            }
+        }
+    }
+    if let Some(p) = err.downcast_ref::<Problem>() {
+        let cyan = Style::new().cyan().bold().for_stderr();
+        eprintln!("\n{} {}", cyan.apply_to("hint:"), p.hint);
+    }
+}
+
+/// A line of talk on stderr, e.g. "==> building lab `ch32`".
+pub fn say(msg: impl fmt::Display) {
+    eprintln!("{} {msg}", style("==>").for_stderr().cyan().bold());
+}
+
+/// A warning on stderr.
+pub fn warn(msg: impl fmt::Display) {
+    eprintln!("{} {msg}", style("warning:").for_stderr().yellow().bold());
+}
+
+pub fn green(s: impl fmt::Display) -> String {
+    style(s).green().bold().to_string()
+}
+
+pub fn red(s: impl fmt::Display) -> String {
+    style(s).red().bold().to_string()
+}
+
+pub fn dim(s: impl fmt::Display) -> String {
+    style(s).dim().to_string()
+}
+
+pub fn bold(s: impl fmt::Display) -> String {
+    style(s).bold().to_string()
+}
+
+/// Whether halab may ask questions: stdin and stderr are terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Progress over a known number of items: a bar on a terminal, plain lines elsewhere. Nothing
+/// is shown until the first message, so work that turns out to be a no-op stays silent.
+pub struct Progress {
+    label: String,
+    total: u64,
+    bar: std::sync::OnceLock<Option<ProgressBar>>,
+}
+
+impl Progress {
+    pub fn new(label: &str, total: u64) -> Progress {
+        Progress {
+            label: label.to_string(),
+            total,
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn shown(&self) -> &Option<ProgressBar> {
+        self.bar.get_or_init(|| {
+            if std::io::stderr().is_terminal() {
+                let bar = ProgressBar::new(self.total);
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} [{bar:24.cyan/blue}] {pos}/{len} {wide_msg}")
+                        .expect("progress template")
+                        .progress_chars("=> "),
+                );
+                bar.set_prefix(self.label.clone());
+                bar.enable_steady_tick(Duration::from_millis(100));
+                Some(bar)
+            } else {
+                say(format!("{} ({} to do)", self.label, self.total));
+                None
+            }
+        })
+    }
+
+    /// What is happening now (next to the bar; a line of its own without a terminal).
+    pub fn message(&self, msg: &str) {
+        match self.shown() {
+            Some(b) => b.set_message(msg.to_string()),
+            None => eprintln!("    {msg}"),
+        }
+    }
+
+    pub fn inc(&self, done_item: &str) {
+        match self.shown() {
+            Some(b) => {
+                b.inc(1);
+                b.set_message(format!("{done_item} done"));
+            }
+            None => eprintln!("    {done_item} done"),
+        }
+    }
+
+    pub fn finish(&self, summary: &str) {
+        if let Some(Some(b)) = self.bar.get() {
+            b.finish_and_clear();
+        }
+        eprintln!("{} {}: {summary}", green("✔"), self.label);
+    }
+
+    /// Stop drawing (before an error is printed).
+    pub fn abandon(&self) {
+        if let Some(Some(b)) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.abandon();
+    }
+}
