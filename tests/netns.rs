@@ -1,0 +1,523 @@
+//! The netns backend on real namespaces and real daemons (root; skipped with a reason
+//! elsewhere, a failure under `CI=true`). One lab at a time.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{
+    Home, LabGuard, host_network, lab_slot, leftovers, netns_ready, node_pid_namespaces, text,
+};
+
+fn status_json(home: &Home, lab: &str) -> serde_json::Value {
+    serde_json::from_str(&home.ok(&["--lab", lab, "status", "--format", "json"])).unwrap()
+}
+
+fn holder_files(home: &Home, lab: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(home.lab_dir(lab).join("backend/nodes"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path().join("holder.json")).unwrap_or_default())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every node running, every service active, and the lab answering like the chapter's "before".
+fn assert_lab_works(home: &Home, lab: &str) {
+    let st = status_json(home, lab);
+    let nodes = st["nodes"].as_array().unwrap();
+    for n in nodes {
+        assert_eq!(n["running"], true, "{n}");
+        for s in n["services"].as_array().unwrap() {
+            assert_eq!(s["active"], true, "{} of {}", s["name"], n["name"]);
+        }
+    }
+    assert_eq!(
+        home.ok(&[
+            "--lab",
+            lab,
+            "exec",
+            "client",
+            "--",
+            "curl",
+            "-s",
+            "10.0.0.21:8080"
+        ]),
+        "app-02\n"
+    );
+    assert_eq!(
+        home.ok(&[
+            "--lab",
+            lab,
+            "exec",
+            "pg-primary",
+            "--",
+            "sudo",
+            "-u",
+            "postgres",
+            "psql",
+            "-Atc",
+            "select 1"
+        ]),
+        "1\n"
+    );
+}
+
+#[test]
+fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
+    if !netns_ready("start_builds_the_chapter_lab_and_destroy_leaves_nothing") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let before = host_network();
+    let guard = LabGuard::new(&home, "t1");
+    let o = home.run(&["--lab", "t1", "start", "ch32", "--yes"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("halab --lab t1 shell client"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // status: the 8 nodes of DESIGN.md with their addresses; nobody holds the floating IP yet.
+    let st = status_json(&home, "t1");
+    assert_eq!(st["backend"], "netns");
+    assert_eq!(st["lab"], "t1");
+    assert!(st["vip_holder"].is_null(), "{st}");
+    let got: Vec<(String, String)> = st["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().into(),
+                n["address"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("client", "10.0.0.2"),
+        ("lb-01", "10.0.0.10"),
+        ("lb-02", "10.0.0.11"),
+        ("app-01", "10.0.0.20"),
+        ("app-02", "10.0.0.21"),
+        ("app-03", "10.0.0.22"),
+        ("pg-primary", "10.0.0.30"),
+        ("pg-standby", "10.0.0.31"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(got, want);
+    assert_lab_works(&home, "t1");
+
+    // The chapter's commands work inside nodes.
+    assert_eq!(
+        home.ok(&["--lab", "t1", "exec", "app-02", "--", "hostname"]),
+        "app-02\n"
+    );
+    let o = home.run(&["--lab", "t1", "exec", "lb-01", "--", "nginx", "-t"]);
+    assert!(
+        o.status.success() && text(&o.stderr).contains("test is successful"),
+        "{}",
+        text(&o.stderr)
+    );
+    home.ok(&[
+        "--lab",
+        "t1",
+        "exec",
+        "lb-01",
+        "--",
+        "sudo",
+        "systemctl",
+        "reload",
+        "nginx",
+    ]);
+    let page = home.ok(&[
+        "--lab",
+        "t1",
+        "exec",
+        "client",
+        "--",
+        "curl",
+        "-s",
+        "10.0.0.10",
+    ]);
+    assert!(
+        page.contains("Welcome to nginx"),
+        "lb-01 serves Debian's default site: {page}"
+    );
+    home.ok(&[
+        "--lab",
+        "t1",
+        "exec",
+        "pg-standby",
+        "--",
+        "pg_isready",
+        "-h",
+        "localhost",
+    ]);
+    let db = home.ok(&[
+        "--lab",
+        "t1",
+        "exec",
+        "pg-primary",
+        "--",
+        "sudo",
+        "-u",
+        "postgres",
+        "psql",
+        "-Atc",
+        "select pg_get_userbyid(datdba) from pg_database where datname = 'appdb'",
+    ]);
+    assert_eq!(db, "appuser\n");
+    // keepalived is installed but not configured, so not running.
+    let o = home.run(&[
+        "--lab",
+        "t1",
+        "exec",
+        "lb-01",
+        "--",
+        "systemctl",
+        "is-active",
+        "keepalived",
+    ]);
+    assert_eq!(text(&o.stdout), "inactive\n");
+    // halab's systemctl inside a node: stop, start, status, the versioned PostgreSQL unit.
+    let sh = |node: &str, script: &str| {
+        home.ok(&["--lab", "t1", "exec", node, "--", "bash", "-c", script])
+    };
+    assert_eq!(
+        sh(
+            "app-01",
+            "systemctl stop nginx; systemctl is-active nginx; curl -s -o /dev/null -w '%{http_code}' localhost:8080; echo"
+        ),
+        "inactive\n000\n"
+    );
+    assert_eq!(
+        sh(
+            "app-01",
+            "systemctl start nginx && systemctl is-active nginx && curl -s localhost:8080"
+        ),
+        "active\napp-01\n"
+    );
+    let unit = sh(
+        "pg-primary",
+        "echo postgresql@$(pg_lsclusters -h | cut -d' ' -f1)-main",
+    )
+    .trim()
+    .to_string();
+    assert_eq!(
+        sh(
+            "pg-primary",
+            &format!(
+                "systemctl stop {unit}; pg_isready -q; echo $?; systemctl start {unit} && pg_isready -q; echo $?"
+            )
+        ),
+        "2\n0\n"
+    );
+    assert_eq!(sh("pg-standby", "systemctl is-active cron"), "active\n");
+    let o = home.run(&[
+        "--lab",
+        "t1",
+        "exec",
+        "lb-02",
+        "--",
+        "systemctl",
+        "enable",
+        "--now",
+        "keepalived",
+    ]);
+    assert!(
+        o.status.success(),
+        "keepalived without configuration is skipped, as under systemd: {}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).contains("keepalived.conf is empty or missing"),
+        "{}",
+        text(&o.stderr)
+    );
+    // exec passes the exit code through; a node cannot write the host's files.
+    assert_eq!(
+        home.run(&["--lab", "t1", "exec", "client", "--", "sh", "-c", "exit 7"])
+            .status
+            .code(),
+        Some(7)
+    );
+    let o = home.run(&[
+        "--lab",
+        "t1",
+        "exec",
+        "client",
+        "--",
+        "touch",
+        "/etc/halab-must-not-exist",
+    ]);
+    assert!(!o.status.success() && text(&o.stderr).contains("Read-only file system"));
+    assert!(!std::path::Path::new("/etc/halab-must-not-exist").exists());
+    // A typo in a node name is answered with the right name.
+    let o = home.run(&["--lab", "t1", "exec", "app-2", "--", "true"]);
+    assert!(
+        text(&o.stderr).contains("did you mean `app-02`?"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // The shell's prompt names the node.
+    let mut c = home.cmd();
+    c.args(["--lab", "t1", "shell", "app-02"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo via-shell; exit\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        text(&o.stderr).contains("root@app-02"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stdout).contains("via-shell"));
+
+    // The host's network namespace got nothing: no address, route or link.
+    assert_eq!(host_network(), before, "the lab changed the host's network");
+
+    // A second start changes nothing: same node processes.
+    let holders = holder_files(&home, "t1");
+    let o = home.run(&["--lab", "t1", "start", "ch32"]);
+    assert!(
+        o.status.success() && text(&o.stderr).contains("already up"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(holder_files(&home, "t1"), holders);
+
+    let namespaces = node_pid_namespaces(&home, "t1");
+    assert_eq!(namespaces.len(), 8);
+    home.ok(&["--lab", "t1", "destroy"]);
+    std::mem::forget(guard);
+    assert_eq!(leftovers(&home, "t1", &namespaces), Vec::<String>::new());
+    assert_eq!(host_network(), before);
+}
+
+#[test]
+fn a_start_killed_half_way_is_finished_by_the_next() {
+    if !netns_ready("a_start_killed_half_way_is_finished_by_the_next") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _guard = LabGuard::new(&home, "t2");
+    let mut child = home
+        .cmd()
+        .args(["--lab", "t2", "start", "ch32", "--yes"])
+        .spawn()
+        .unwrap();
+    // Kill halab once some node is provisioned and others are not: the middle of the build.
+    let record = home.lab_dir("t2").join("lab.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .matches("\"provisioned\": true")
+            .count();
+        if done >= 1 {
+            assert!(
+                done < 8,
+                "the build finished before it could be interrupted"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no node was provisioned in 30 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let o = home.run(&["--lab", "t2", "start", "ch32"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stderr).contains("already up"),
+        "the second start must have had work to do"
+    );
+    assert_lab_works(&home, "t2");
+    let namespaces = node_pid_namespaces(&home, "t2");
+    home.ok(&["--lab", "t2", "destroy"]);
+    assert_eq!(leftovers(&home, "t2", &namespaces), Vec::<String>::new());
+}
+
+#[test]
+fn two_labs_share_addresses_without_seeing_each_other() {
+    if !netns_ready("two_labs_share_addresses_without_seeing_each_other") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _a = LabGuard::new(&home, "ta");
+    let _b = LabGuard::new(&home, "tb");
+    home.ok(&["--lab", "ta", "start", "ch32"]);
+    home.ok(&["--lab", "tb", "start", "ch32"]);
+    home.ok(&[
+        "--lab",
+        "ta",
+        "exec",
+        "app-02",
+        "--",
+        "sh",
+        "-c",
+        "echo only-in-a > /var/www/app/index.html",
+    ]);
+    assert_eq!(
+        home.ok(&[
+            "--lab",
+            "ta",
+            "exec",
+            "client",
+            "--",
+            "curl",
+            "-s",
+            "10.0.0.21:8080"
+        ]),
+        "only-in-a\n"
+    );
+    assert_eq!(
+        home.ok(&[
+            "--lab",
+            "tb",
+            "exec",
+            "client",
+            "--",
+            "curl",
+            "-s",
+            "10.0.0.21:8080"
+        ]),
+        "app-02\n"
+    );
+    // Without --lab, a command with two labs around asks which.
+    let o = home.run(&["status"]);
+    assert!(
+        text(&o.stderr).contains("--lab NAME"),
+        "{}",
+        text(&o.stderr)
+    );
+    let (na, nb) = (
+        node_pid_namespaces(&home, "ta"),
+        node_pid_namespaces(&home, "tb"),
+    );
+    home.ok(&["--lab", "ta", "destroy"]);
+    assert_eq!(leftovers(&home, "ta", &na), Vec::<String>::new());
+    // Destroying one lab leaves the other working.
+    assert_eq!(
+        home.ok(&[
+            "--lab",
+            "tb",
+            "exec",
+            "client",
+            "--",
+            "curl",
+            "-s",
+            "10.0.0.20:8080"
+        ]),
+        "app-01\n"
+    );
+    home.ok(&["--lab", "tb", "destroy"]);
+    assert_eq!(leftovers(&home, "tb", &nb), Vec::<String>::new());
+}
+
+#[test]
+fn concurrent_starts_wait_for_each_other() {
+    if !netns_ready("concurrent_starts_wait_for_each_other") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _guard = LabGuard::new(&home, "tc");
+    let spawn = || {
+        home.cmd()
+            .args(["--lab", "tc", "start", "ch32"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(oa.status.success(), "{}", text(&oa.stderr));
+    assert!(ob.status.success(), "{}", text(&ob.stderr));
+    let both = text(&oa.stderr) + &text(&ob.stderr);
+    assert!(both.contains("is busy (`halab start ch32`, pid"), "{both}");
+    assert_eq!(both.matches("already up").count(), 1, "{both}");
+    assert_lab_works(&home, "tc");
+    let ns = node_pid_namespaces(&home, "tc");
+    home.ok(&["--lab", "tc", "destroy"]);
+    assert_eq!(leftovers(&home, "tc", &ns), Vec::<String>::new());
+}
+
+#[test]
+fn a_crashed_node_comes_back_with_start() {
+    if !netns_ready("a_crashed_node_comes_back_with_start") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _guard = LabGuard::new(&home, "td");
+    home.ok(&["--lab", "td", "start", "ch32"]);
+    // Crash pg-primary: SIGKILL its PID 1 (the kernel ends every process in the node).
+    let h: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            home.lab_dir("td")
+                .join("backend/nodes/pg-primary/holder.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    unsafe { libc::kill(h["init_pid"].as_u64().unwrap() as i32, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(200));
+    let st = status_json(&home, "td");
+    let pg = st["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "pg-primary")
+        .unwrap();
+    assert_eq!(pg["running"], false, "{pg}");
+    let o = home.run(&["--lab", "td", "exec", "pg-primary", "--", "true"]);
+    assert!(
+        text(&o.stderr).contains("is not running") && text(&o.stderr).contains("halab start"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = home.run(&["--lab", "td", "start", "ch32"]);
+    assert!(
+        text(&o.stderr).contains("0 created, 1 restarted"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Its data survived the crash: appdb is still there.
+    assert_lab_works(&home, "td");
+    let db = home.ok(&[
+        "--lab",
+        "td",
+        "exec",
+        "pg-primary",
+        "--",
+        "sudo",
+        "-u",
+        "postgres",
+        "psql",
+        "-Atc",
+        "select count(*) from pg_database where datname = 'appdb'",
+    ]);
+    assert_eq!(db, "1\n");
+    let ns = node_pid_namespaces(&home, "td");
+    home.ok(&["--lab", "td", "destroy"]);
+    assert_eq!(leftovers(&home, "td", &ns), Vec::<String>::new());
+}

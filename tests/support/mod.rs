@@ -1,0 +1,206 @@
+//! Shared by the integration tests: a private `HALAB_HOME` per test, running the real binary,
+//! the root/daemon gate (skip with a reason; under `CI=true` a skip is a failure), and the hunt
+//! for anything a lab left behind.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Mutex, MutexGuard};
+
+/// One lab at a time on this 2-core machine: tests that build labs hold this.
+static LAB_SLOT: Mutex<()> = Mutex::new(());
+
+pub fn lab_slot() -> MutexGuard<'static, ()> {
+    LAB_SLOT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether a test that needs `what` can run here; prints why not. Under CI a skip panics.
+pub fn can_run(test: &str, what: &str, ok: bool) -> bool {
+    if ok {
+        return true;
+    }
+    let msg = format!("SKIPPED {test}: needs {what}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg} (CI=true: skips are failures; .ci/run must provide it)");
+    }
+    eprintln!("{msg}");
+    false
+}
+
+/// Root and the lab's daemons installed on the host (the netns backend uses the host's own).
+pub fn netns_ready(test: &str) -> bool {
+    let have = |b: &str| Path::new(b).exists();
+    can_run(test, "root", is_root())
+        && can_run(
+            test,
+            "nginx, keepalived, postgresql, cron, sudo and curl installed (run `scripts/test`)",
+            [
+                "/usr/sbin/nginx",
+                "/usr/sbin/keepalived",
+                "/usr/bin/pg_createcluster",
+                "/usr/sbin/cron",
+                "/usr/bin/sudo",
+                "/usr/bin/curl",
+            ]
+            .iter()
+            .all(|b| have(b)),
+        )
+}
+
+/// A private state directory and the `halab` binary pointed at it.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        // Not under /tmp on purpose for one test; most use the default temp dir.
+        Home {
+            dir: tempfile::Builder::new()
+                .prefix("halab-test-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("halab"));
+        c.env("HALAB_HOME", self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("HALAB_LAB");
+        c.stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// Run halab with `args`; returns the output (never panics on a non-zero exit).
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run halab")
+    }
+
+    /// Run and demand success, showing stderr when it fails.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "halab {args:?} failed ({}):\n{}\n{}",
+            o.status,
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+        text(&o.stdout)
+    }
+
+    pub fn lab_dir(&self, lab: &str) -> PathBuf {
+        self.path().join("labs").join(lab)
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Destroys its lab when dropped, so a failing test cleans up too.
+pub struct LabGuard<'a> {
+    pub home: &'a Home,
+    pub name: String,
+}
+
+impl<'a> LabGuard<'a> {
+    pub fn new(home: &'a Home, name: &str) -> LabGuard<'a> {
+        LabGuard {
+            home,
+            name: name.to_string(),
+        }
+    }
+}
+
+impl Drop for LabGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.home.run(&["--lab", &self.name, "destroy"]);
+    }
+}
+
+/// The pid-namespace ids of a lab's nodes (from their recorded PID 1).
+pub fn node_pid_namespaces(home: &Home, lab: &str) -> Vec<String> {
+    let nodes = home.lab_dir(lab).join("backend/nodes");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(nodes).into_iter().flatten().flatten() {
+        let Ok(t) = std::fs::read_to_string(e.path().join("holder.json")) else {
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        let pid = v["init_pid"].as_u64().unwrap();
+        if let Ok(ns) = std::fs::read_link(format!("/proc/{pid}/ns/pid")) {
+            out.push(ns.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+/// Everything of a lab still on the host: its switch namespace, any process in one of its nodes'
+/// pid namespaces or naming its directory, any mount of its directory, the directory itself.
+pub fn leftovers(home: &Home, lab: &str, pid_namespaces: &[String]) -> Vec<String> {
+    let mut left = Vec::new();
+    let netns = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .unwrap();
+    let sw = format!("halab-{lab}-sw");
+    if text(&netns.stdout).split_whitespace().any(|w| w == sw) {
+        left.push(format!("network namespace {sw}"));
+    }
+    // The lab's own directory, with a trailing slash so lab `a` does not match lab `ab`.
+    let home_s = format!("{}/", home.lab_dir(lab).display());
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_err() {
+            continue;
+        }
+        if let Ok(ns) = std::fs::read_link(e.path().join("ns/pid"))
+            && pid_namespaces.contains(&ns.to_string_lossy().into_owned())
+        {
+            left.push(format!("process {name} in a node's pid namespace"));
+        }
+        if let Ok(c) = std::fs::read(e.path().join("cmdline"))
+            && text(&c).contains(&home_s)
+            && name != std::process::id().to_string()
+        {
+            left.push(format!("process {name}: {}", text(&c).replace('\0', " ")));
+        }
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for l in mounts.lines().filter(|l| l.contains(&home_s)) {
+        left.push(format!("mount {l}"));
+    }
+    if home.lab_dir(lab).exists() {
+        left.push(format!("directory {}", home.lab_dir(lab).display()));
+    }
+    left
+}
+
+/// The host's own addresses, routes and links, to prove a lab added none.
+pub fn host_network() -> String {
+    let mut s = String::new();
+    for args in [
+        &["-o", "addr"][..],
+        &["-o", "route"][..],
+        &["-o", "-6", "route"][..],
+        &["-o", "link"][..],
+    ] {
+        let o = std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap();
+        s += &text(&o.stdout);
+    }
+    s
+}
