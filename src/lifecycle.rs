@@ -3,7 +3,7 @@
 //!
 //! Must not: print prompts or tables (commands render), or know any node by name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,8 @@ pub struct Started {
     pub name: String,
     pub backend: BackendKind,
     pub nodes: usize,
+    /// The first node of the lab file (where the lesson's requests come from), for hints.
+    pub first_node: String,
     /// Nodes created, restarted: both zero when the lab was already up.
     pub created: usize,
     pub restarted: usize,
@@ -220,6 +222,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
             name,
             backend: kind,
             nodes: lab.nodes.len(),
+            first_node: lab.nodes[0].name.clone(),
             created: 0,
             restarted: 0,
             elapsed: t0.elapsed(),
@@ -278,6 +281,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
         name,
         backend: kind,
         nodes: lab.nodes.len(),
+        first_node: lab.nodes[0].name.clone(),
         created,
         restarted,
         elapsed: t0.elapsed(),
@@ -418,13 +422,4 @@ pub fn status(open: &OpenLab) -> Result<LabStatus> {
         vip_holder: (!holders.is_empty()).then(|| holders.join(",")),
         nodes: per_node.into_iter().map(|(n, _)| n).collect(),
     })
-}
-
-/// Node name -> running, for callers that only need that.
-pub fn running_map(open: &OpenLab) -> BTreeMap<String, bool> {
-    open.lab
-        .nodes
-        .iter()
-        .map(|n| (n.name.clone(), open.backend.is_running(&n.name)))
-        .collect()
 }

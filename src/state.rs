@@ -297,7 +297,10 @@ pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
                 let hint =
                     match crate::content::diag::did_you_mean(n, names.iter().map(String::as_str)) {
                         Some(s) => format!("did you mean `--lab {s}`?"),
-                        None if names.is_empty() => "start one with `halab start ch32`".into(),
+                        None if names.is_empty() => {
+                            "start one with `halab start LESSON` (`halab lessons` lists them)"
+                                .into()
+                        }
                         None => format!("labs on this machine: {}", names.join(", ")),
                     };
                 Err(Problem::new(format!("there is no lab named `{n}`"), hint).into())
@@ -307,7 +310,7 @@ pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
             [one] => Ok(LabDir::new(home, one)),
             [] => Err(Problem::new(
                 "there is no lab on this machine",
-                "start one with `halab start ch32` (`halab lessons` lists the lessons)",
+                "start one with `halab start LESSON` (`halab lessons` lists them)",
             )
             .into()),
             many => Err(Problem::new(
@@ -357,7 +360,7 @@ mod tests {
             e.downcast_ref::<Problem>()
                 .unwrap()
                 .hint
-                .contains("halab start ch32")
+                .contains("halab start LESSON")
         );
         for n in ["a", "b"] {
             fs::create_dir_all(tmp.path().join("labs").join(n)).unwrap();

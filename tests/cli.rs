@@ -125,7 +125,10 @@ fn commands_without_a_lab_say_how_to_start_one() {
     assert_eq!(o.status.code(), Some(2));
     let e = text(&o.stderr);
     assert!(e.contains("there is no lab on this machine"), "{e}");
-    assert!(e.contains("halab start ch32"), "{e}");
+    assert!(
+        e.contains("halab start LESSON") && e.contains("halab lessons"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -349,9 +349,7 @@ fn a_start_killed_half_way_is_finished_by_the_next() {
         "the second start must have had work to do"
     );
     assert_lab_works(&home, "t2");
-    let namespaces = node_pid_namespaces(&home, "t2");
-    home.ok(&["--lab", "t2", "destroy"]);
-    assert_eq!(leftovers(&home, "t2", &namespaces), Vec::<String>::new());
+    destroy_and_check(&home, "t2");
 }
 
 #[test]
@@ -428,8 +426,7 @@ fn two_labs_share_addresses_without_seeing_each_other() {
         ]),
         "app-01\n"
     );
-    home.ok(&["--lab", "tb", "destroy"]);
-    assert_eq!(leftovers(&home, "tb", &nb), Vec::<String>::new());
+    destroy_and_check(&home, "tb");
 }
 
 #[test]
@@ -456,9 +453,7 @@ fn concurrent_starts_wait_for_each_other() {
     assert!(both.contains("is busy (`halab start ch32`, pid"), "{both}");
     assert_eq!(both.matches("already up").count(), 1, "{both}");
     assert_lab_works(&home, "tc");
-    let ns = node_pid_namespaces(&home, "tc");
-    home.ok(&["--lab", "tc", "destroy"]);
-    assert_eq!(leftovers(&home, "tc", &ns), Vec::<String>::new());
+    destroy_and_check(&home, "tc");
 }
 
 #[test]
@@ -517,7 +512,5 @@ fn a_crashed_node_comes_back_with_start() {
         "select count(*) from pg_database where datname = 'appdb'",
     ]);
     assert_eq!(db, "1\n");
-    let ns = node_pid_namespaces(&home, "td");
-    home.ok(&["--lab", "td", "destroy"]);
-    assert_eq!(leftovers(&home, "td", &ns), Vec::<String>::new());
+    destroy_and_check(&home, "td");
 }

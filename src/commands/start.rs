@@ -38,14 +38,18 @@ pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
         );
     }
     eprintln!("\nNext:");
+    let first = &s.first_node;
     for (cmd, what) in [
-        ("status", "see the nodes and their services"),
         (
-            "shell client",
-            "a root shell on the client, where the chapter's requests come from",
+            "status".to_string(),
+            "see the nodes and their services".to_string(),
         ),
-        ("exec lb-01 -- nginx -t", "one command on one node"),
-        ("destroy", "remove the lab"),
+        (format!("shell {first}"), format!("a root shell on {first}")),
+        (
+            format!("exec {first} -- hostname"),
+            "one command on one node".to_string(),
+        ),
+        ("destroy".to_string(), "remove the lab".to_string()),
     ] {
         eprintln!(
             "  {:<44} {what}",

@@ -187,6 +187,17 @@ pub fn leftovers(home: &Home, lab: &str, pid_namespaces: &[String]) -> Vec<Strin
     left
 }
 
+/// Destroy a lab and assert that nothing of it is left on the host.
+pub fn destroy_and_check(home: &Home, lab: &str) {
+    let namespaces = node_pid_namespaces(home, lab);
+    assert!(
+        !namespaces.is_empty(),
+        "lab {lab} had no running node to check for"
+    );
+    home.ok(&["--lab", lab, "destroy"]);
+    assert_eq!(leftovers(home, lab, &namespaces), Vec::<String>::new());
+}
+
 /// The host's own addresses, routes and links, to prove a lab added none.
 pub fn host_network() -> String {
     let mut s = String::new();
