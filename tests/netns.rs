@@ -6,7 +6,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{
-    Home, LabGuard, host_network, lab_slot, leftovers, netns_ready, node_pid_namespaces, text,
+    Home, LabGuard, destroy_and_check, host_network, lab_slot, leftovers, netns_ready,
+    node_pid_namespaces, text,
 };
 
 fn status_json(home: &Home, lab: &str) -> serde_json::Value {
@@ -406,12 +407,7 @@ fn two_labs_share_addresses_without_seeing_each_other() {
         "{}",
         text(&o.stderr)
     );
-    let (na, nb) = (
-        node_pid_namespaces(&home, "ta"),
-        node_pid_namespaces(&home, "tb"),
-    );
-    home.ok(&["--lab", "ta", "destroy"]);
-    assert_eq!(leftovers(&home, "ta", &na), Vec::<String>::new());
+    destroy_and_check(&home, "ta");
     // Destroying one lab leaves the other working.
     assert_eq!(
         home.ok(&[
