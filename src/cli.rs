@@ -51,6 +51,31 @@ pub enum Command {
     Shell(ShellArgs),
     /// Remove the lab: every process, namespace, mount and file halab made for it
     Destroy(DestroyArgs),
+    /// Grade the lab: every step's checks, the failing commands' real output, hints
+    #[command(
+        after_help = "Exit status: 0 every step passes, 1 some fail, 2 halab or backend error.\n\n\
+                            Examples:\n  sudo halab check\n  sudo halab check --step keepalived\n  \
+                            sudo halab check --format junit > ch32.xml"
+    )]
+    Check(CheckArgs),
+    /// Show the next hint for the step you are on
+    Hint,
+    /// Apply a step's reference solution (solving unfinished earlier steps first)
+    #[command(
+        after_help = "For instructors, demos and tests; the trainee's own work on those steps is replaced.\n\n\
+                            Examples:\n  sudo halab solve\n  sudo halab solve --step pg-standby"
+    )]
+    Solve(SolveArgs),
+    /// Put the lab back to its start; the files the trainee changed are saved first
+    Reset(ResetArgs),
+    /// Show what arrived at the lab's alert sink (the health check's alerts)
+    Alerts(AlertsArgs),
+    /// The uptime arithmetic: downtime per year, month, week and day
+    #[command(
+        after_help = "Examples:\n  halab uptime 99.9\n  halab uptime --serial 99.9 99.9     # two components, both needed\n  \
+                            halab uptime --parallel 99 99       # two app servers, either is enough"
+    )]
+    Uptime(UptimeArgs),
     /// List the lessons halab can teach
     Lessons,
     /// Check lesson and lab files (every problem at once, with file and line)
@@ -104,6 +129,55 @@ pub struct ShellArgs {
 
 #[derive(Args, Debug)]
 pub struct DestroyArgs {}
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum CheckFormat {
+    /// For people: ✔/✘ per check, the failing command's real output and a hint
+    #[default]
+    Text,
+    /// One JSON document on stdout
+    Json,
+    /// JUnit XML, for CI dashboards
+    Junit,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Grade only this step (always runs its checks, even live ones)
+    #[arg(long, value_name = "ID")]
+    pub step: Option<String>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct SolveArgs {
+    /// The step to solve (default: the step you are on)
+    #[arg(long, value_name = "ID")]
+    pub step: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ResetArgs {}
+
+#[derive(Args, Debug)]
+pub struct AlertsArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct UptimeArgs {
+    /// Availability in percent (several with --serial or --parallel)
+    #[arg(required = true, value_name = "PERCENT")]
+    pub availability: Vec<String>,
+    /// The components are all needed (availabilities multiply)
+    #[arg(long, conflicts_with = "parallel")]
+    pub serial: bool,
+    /// Any one component is enough (unavailabilities multiply)
+    #[arg(long)]
+    pub parallel: bool,
+}
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {

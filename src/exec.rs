@@ -38,6 +38,8 @@ pub struct Output {
     pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// stdout exactly as written (for binary data such as archives).
+    pub raw_stdout: Vec<u8>,
     pub elapsed: Duration,
 }
 
@@ -283,6 +285,7 @@ impl Cmd {
             signal: out.status.signal(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            raw_stdout: out.stdout,
             elapsed: started.elapsed(),
         })
     }

@@ -6,6 +6,7 @@
 //! place that runs programs), `template`, `host`, `ui`.
 
 pub mod backend;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod content;
@@ -13,6 +14,9 @@ pub mod exec;
 pub mod host;
 pub mod lifecycle;
 pub mod provision;
+pub mod runner;
+pub mod solve;
 pub mod state;
 pub mod template;
 pub mod ui;
+pub mod uptime;

@@ -196,6 +196,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
                 .iter()
                 .map(|n| (n.name.clone(), NodeRecord::default()))
                 .collect(),
+            progress: Default::default(),
         };
         dir.save(&rec)?;
         rec

@@ -43,6 +43,27 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// A Unix time as `2026-11-26 04:36 UTC`.
+pub fn format_time(unix: u64) -> String {
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3_600,
+        secs % 3_600 / 60
+    )
+}
+
 /// Where a lab's build has got to.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -75,6 +96,42 @@ pub struct LabRecord {
     /// What the backend found inside the nodes (PostgreSQL version ...).
     pub facts: Facts,
     pub nodes: BTreeMap<String, NodeRecord>,
+    /// The trainee's progress, per step id.
+    #[serde(default)]
+    pub progress: BTreeMap<String, StepProgress>,
+}
+
+/// Where the trainee is with one step.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct StepProgress {
+    /// Unix time of the latest run in which every check of the step passed.
+    #[serde(default)]
+    pub passed_at: Option<u64>,
+    /// Its reference solution was applied (`halab solve`).
+    #[serde(default)]
+    pub solved: bool,
+    /// The trainee moved on without passing it.
+    #[serde(default)]
+    pub skipped: bool,
+    /// Answers given at the step's questions.
+    #[serde(default)]
+    pub answers: BTreeMap<String, f64>,
+    /// How many hints have been shown.
+    #[serde(default)]
+    pub hints_shown: usize,
+}
+
+impl LabRecord {
+    pub fn step(&self, id: &str) -> StepProgress {
+        self.progress.get(id).cloned().unwrap_or_default()
+    }
+
+    /// Whether a step is behind the trainee: passed, solved or skipped.
+    pub fn step_done(&self, id: &str) -> bool {
+        self.progress
+            .get(id)
+            .is_some_and(|p| p.passed_at.is_some() || p.solved || p.skipped)
+    }
 }
 
 /// A lab's directory and the files in it.
@@ -119,6 +176,21 @@ impl LabDir {
                 self.name
             )
         })
+    }
+
+    /// Change the record under the lab's lock (re-read first, so concurrent commands don't lose
+    /// each other's changes).
+    pub fn update<T>(&self, purpose: &str, f: impl FnOnce(&mut LabRecord) -> T) -> Result<T> {
+        let home = self
+            .path
+            .parent()
+            .and_then(|p| p.parent())
+            .context("lab directory has no home")?;
+        let _lock = LabLock::acquire(home, &self.name, purpose)?;
+        let mut rec = self.load()?;
+        let out = f(&mut rec);
+        self.save(&rec)?;
+        Ok(out)
     }
 
     pub fn save(&self, rec: &LabRecord) -> Result<()> {
@@ -329,6 +401,13 @@ pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_795_667_760), "2026-11-26 04:36 UTC");
+        assert_eq!(format_time(951_782_400), "2000-02-29 00:00 UTC");
+    }
 
     #[test]
     fn tokens_have_the_asked_length_and_differ() {

@@ -3,7 +3,7 @@
 //!
 //! Names available: `lab.id`, `lab.name`, `subnet`, `prefix`, `iface`, `vip`,
 //! `node["NAME"].ip` / `.name` / `.role`, `this` (the node a file or command is for), `pg.version`,
-//! `pg.datadir`, `pg.confdir`, `pg.bindir`, `secrets.NAME`. An unknown name is an error, never an
+//! `pg.datadir`, `pg.confdir`, `pg.bindir`, `secrets.NAME`, `alerts.url`, and in checks `run_id`. An unknown name is an error, never an
 //! empty string. Must not: read state or talk to a backend (callers pass the values in).
 
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ use crate::content::lab::{Lab, Node};
 
 /// Shown with template errors.
 pub const HELP: &str = "known values: lab.id, lab.name, subnet, prefix, iface, vip, node[\"NAME\"].ip, \
-     this.name, this.ip, pg.version, pg.datadir, pg.confdir, pg.bindir, secrets.NAME";
+     this.name, this.ip, pg.version, pg.datadir, pg.confdir, pg.bindir, secrets.NAME, alerts.url, run_id (checks)";
 
 /// What a backend found out about the software inside its nodes.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -81,6 +81,14 @@ impl Context {
             );
         }
         base.insert("secrets", ser(secrets));
+        if let Some(a) = &lab.alerts
+            && let Some(n) = lab.node(&a.node)
+        {
+            base.insert(
+                "alerts",
+                ser(context! { url => format!("http://{}:{}/", n.address, a.port), node => &a.node, log => &a.log, port => a.port }),
+            );
+        }
         Context { base }
     }
 
@@ -88,6 +96,13 @@ impl Context {
     pub fn for_node(&self, node: &Node) -> Context {
         let mut base = self.base.clone();
         base.insert("this", ser(node_value(node)));
+        Context { base }
+    }
+
+    /// The same values plus `run_id`, unique to one run of a check (for probe rows and markers).
+    pub fn with_run_id(&self, run_id: &str) -> Context {
+        let mut base = self.base.clone();
+        base.insert("run_id", Value::from(run_id.to_string()));
         Context { base }
     }
 

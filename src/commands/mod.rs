@@ -1,17 +1,33 @@
 //! One file per subcommand. Each is thin: take the parsed arguments, call the library, render
 //! the result. The exit code a command returns is the process's exit code.
 
+pub mod alerts;
+pub mod check;
 pub mod destroy;
 pub mod exec;
+pub mod hint;
 pub mod lessons;
+pub mod reset;
 pub mod shell;
+pub mod solve;
 pub mod start;
 pub mod status;
+pub mod uptime;
 pub mod validate;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
+use crate::content::{Catalog, Lesson};
+use crate::lifecycle::OpenLab;
+
+/// The lab named by `--lab` (or the only one), the content, and the lab's lesson.
+pub fn open_with_lesson(lab: Option<&str>) -> Result<(OpenLab, Catalog, Lesson)> {
+    let open = OpenLab::open(lab)?;
+    let catalog = Catalog::load()?;
+    let lesson = catalog.lesson(&open.record.lesson)?.clone();
+    Ok((open, catalog, lesson))
+}
 
 /// Run the parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -22,6 +38,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Exec(a) => exec::run(g, a),
         Command::Shell(a) => shell::run(g, a),
         Command::Destroy(a) => destroy::run(g, a),
+        Command::Check(a) => check::run(g, a),
+        Command::Hint => hint::run(g),
+        Command::Solve(a) => solve::run(g, a),
+        Command::Reset(a) => reset::run(g, a),
+        Command::Alerts(a) => alerts::run(g, a),
+        Command::Uptime(a) => uptime::run(a),
         Command::Lessons => lessons::run(g),
         Command::Validate(a) => validate::run(g, a),
     }

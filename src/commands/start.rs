@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::{Global, StartArgs};
 use crate::lifecycle::{self, StartRequest};
-use crate::ui;
+use crate::{runner, ui};
 
 pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
     let s = lifecycle::start(StartRequest {
@@ -37,7 +37,7 @@ pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
             s.elapsed.as_secs_f32()
         );
     }
-    eprintln!("\nNext:");
+    eprintln!("\nUseful now and later:");
     let first = &s.first_node;
     for (cmd, what) in [
         (
@@ -55,6 +55,12 @@ pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
             "  {:<44} {what}",
             ui::bold(format!("halab{lab_flag} {cmd}"))
         );
+    }
+    let (open, _catalog, lesson) = super::open_with_lesson(Some(&s.name))?;
+    if ui::interactive() {
+        runner::run(&open, &lesson)?;
+    } else {
+        runner::print_step(&open, &lesson)?;
     }
     Ok(0)
 }

@@ -33,10 +33,25 @@ pub struct Lab {
     /// Secrets generated once per lab: name -> length in characters (`{{ secrets.NAME }}`).
     #[serde(default)]
     pub secrets: BTreeMap<String, usize>,
+    /// Where the lab's alert sink listens: health checks post there (`{{ alerts.url }}`) instead
+    /// of to a chat service, and `halab alerts` shows what arrived.
+    #[serde(default)]
+    pub alerts: Option<AlertSink>,
     /// The machines of the lab, in the order listings show them.
     pub nodes: Vec<Node>,
     /// What each kind of node is: packages, services, files and one-time commands.
     pub roles: BTreeMap<String, Role>,
+}
+
+/// The lab's HTTP alert sink.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct AlertSink {
+    /// The node it runs on.
+    pub node: String,
+    /// Its TCP port on that node's lab address.
+    pub port: u16,
+    /// The file (on that node) where it appends one JSON line per alert.
+    pub log: String,
 }
 
 /// One machine of the lab.
@@ -184,6 +199,7 @@ fn lab_fields(p: &DocPath) -> &'static [&'static str] {
         [] => struct_fields::<Lab>(),
         [Seg::Key(k), Seg::Index(_)] if k == "nodes" => struct_fields::<Node>(),
         [Seg::Key(k), Seg::Key(_)] if k == "roles" => struct_fields::<Role>(),
+        [Seg::Key(k)] if k == "alerts" => struct_fields::<AlertSink>(),
         [Seg::Key(k), Seg::Key(_), Seg::Key(f), Seg::Index(_)] if k == "roles" && f == "files" => {
             struct_fields::<FileSpec>()
         }
@@ -319,6 +335,16 @@ fn check(lab: &Lab, doc: &mut Doc) {
             &root.key("vip"),
             format!("floating IP {ip} is also the address of node `{owner}`"),
             Some("choose an address no node uses".into()),
+        );
+    }
+
+    if let Some(a) = &lab.alerts
+        && lab.node(&a.node).is_none()
+    {
+        doc.error(
+            &root.key("alerts").key("node"),
+            format!("alert sink on unknown node `{}`", a.node),
+            Some(lab.unknown_node_help(&a.node)),
         );
     }
 

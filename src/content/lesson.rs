@@ -1,12 +1,17 @@
-//! The lesson file (`lessons/<id>.toml`): what a trainee works through and which lab it runs on.
+//! The lesson file (`lessons/<id>.toml`): the steps a trainee works through, what each step
+//! teaches, the checks that grade it by running commands on the lab's nodes, and the questions
+//! it asks. Loading checks the file against its lab and its solutions and reports every problem
+//! at once.
 //!
-//! Must not: know how a lab is built or run anything.
+//! Must not: run anything (the check engine and the runner do).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::diag::{Diagnostics, Doc, DocPath, struct_fields};
+use super::diag::{Diagnostics, Doc, DocPath, Seg, did_you_mean, struct_fields};
+use super::lab::Lab;
 
 /// A lesson: one chapter turned into a guided lab.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -20,32 +25,550 @@ pub struct Lesson {
     pub source: String,
     /// The id of the lab (`labs/<lab>.toml`) this lesson runs on.
     pub lab: String,
-    /// A short paragraph shown before the lab is built.
+    /// A short paragraph shown before the first step.
     #[serde(default)]
     pub summary: String,
+    /// Files the trainee edits, saved by `halab reset` before the lab is rebuilt.
+    #[serde(default)]
+    pub edits: Vec<Edit>,
+    /// The steps, in order.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// Paths on some nodes that hold the trainee's work.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Edit {
+    pub nodes: Vec<String>,
+    /// Files or directories (absolute paths; templates allowed).
+    pub paths: Vec<String>,
+}
+
+/// One step of a lesson.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Step {
+    /// Short identifier (`halab check --step ID`).
+    pub id: String,
+    /// One line.
+    pub title: String,
+    /// The nodes the trainee works on in this step (offered as shells in the runner).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// What to do, in our words (a template). Lines starting with `$ ` are commands.
+    pub prose: String,
+    /// The chapter's own commands this step uses (templates), shown with the prose.
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// Where the chapter is wrong or incomplete on a real Debian/Ubuntu machine, and why.
+    #[serde(default)]
+    pub errata: Vec<String>,
+    /// Hints, revealed one at a time.
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// Questions answered at a prompt (numbers, graded with a tolerance).
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    /// Checks that grade the lab for this step.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// Things halab does on request in this step (e.g. fail the primary).
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    /// A later step that replaces this step's state on purpose: once both have passed, a full
+    /// `check` shows this step's recorded pass instead of running it.
+    #[serde(default)]
+    pub superseded_by: Option<String>,
+    /// This step's checks break things on purpose and take seconds: a full `check` reuses a
+    /// recorded pass; `check --step ID` always runs them.
+    #[serde(default)]
+    pub live: bool,
+}
+
+/// A numeric question. The answer is computed from the uptime arithmetic, never written down.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Question {
+    pub id: String,
+    /// The question, as asked.
+    pub ask: String,
+    /// Availabilities in percent, e.g. `[99.9]` or `[99.9, 99.9]`.
+    pub availability: Vec<f64>,
+    /// How several components combine: `serial` (all needed) or `parallel` (any one is enough).
+    #[serde(default)]
+    pub compose: Option<crate::uptime::Compose>,
+    /// `downtime` (per `per`, in `unit`) or `availability` (in percent).
+    #[serde(default = "default_quantity")]
+    pub quantity: crate::uptime::Quantity,
+    /// year, month, week or day (for downtime).
+    #[serde(default)]
+    pub per: Option<crate::uptime::Period>,
+    /// days, hours, minutes or seconds (for downtime).
+    #[serde(default)]
+    pub unit: Option<crate::uptime::Unit>,
+    /// Accepted relative error, default 0.01 (1 %).
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+}
+
+fn default_quantity() -> crate::uptime::Quantity {
+    crate::uptime::Quantity::Downtime
+}
+fn default_tolerance() -> f64 {
+    0.01
+}
+
+/// One check: a command run on a node through its shell, and what its result must look like.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Check {
+    /// Unique within the step.
+    pub id: String,
+    /// What it verifies, in a few words.
+    pub title: String,
+    /// The node the command runs on.
+    pub node: String,
+    /// The command (a template), run with `bash -c` as root.
+    pub run: String,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Shown when it fails: what is wrong, in the trainee's terms.
+    pub message: String,
+    /// A hint specific to this failure.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Commands run before (they change the lab; the check then runs on its own).
+    #[serde(default)]
+    pub before: Vec<NodeCommand>,
+    /// Commands run after, whatever happened, to put back what `before` changed.
+    #[serde(default)]
+    pub after: Vec<NodeCommand>,
+}
+
+/// What a check's command must produce. Every field given must hold.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Expect {
+    /// Exit status (default 0).
+    #[serde(default)]
+    pub exit: Option<i32>,
+    /// Any exit status is fine.
+    #[serde(default)]
+    pub any_exit: bool,
+    /// A regex that must match stdout.
+    #[serde(default)]
+    pub stdout: Option<String>,
+    /// A regex that must match stderr.
+    #[serde(default)]
+    pub stderr: Option<String>,
+    /// A regex that must match stdout or stderr.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// A regex that must match neither stdout nor stderr.
+    #[serde(default)]
+    pub not_output: Option<String>,
+    /// A regex every non-empty stdout line must match.
+    #[serde(default)]
+    pub every_line: Option<String>,
+    /// Exactly this many distinct non-empty stdout lines.
+    #[serde(default)]
+    pub distinct_lines: Option<usize>,
+    /// At least this many non-empty stdout lines.
+    #[serde(default)]
+    pub min_lines: Option<usize>,
+    /// Keep trying for up to this many seconds until it holds ("eventually").
+    #[serde(default)]
+    pub within: Option<f64>,
+}
+
+/// A command on a node.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct NodeCommand {
+    pub node: String,
+    /// Run with `bash -c` as root (a template).
+    pub run: String,
+}
+
+/// Something halab does to the lab when the trainee (or a solution) asks.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Action {
+    pub id: String,
+    /// Menu text.
+    pub label: String,
+    pub run: Vec<NodeCommand>,
+}
+
+impl Expect {
+    /// The regex fields that are set, by name.
+    pub fn regexes(&self) -> Vec<(&'static str, &String)> {
+        [
+            ("stdout", &self.stdout),
+            ("stderr", &self.stderr),
+            ("output", &self.output),
+            ("not_output", &self.not_output),
+            ("every_line", &self.every_line),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect()
+    }
+
+    /// The same expectation with template values rendered in its regexes.
+    pub fn rendered(&self, ctx: &crate::template::Context) -> Result<Expect, minijinja::Error> {
+        let r = |v: &Option<String>| v.as_ref().map(|t| ctx.render(t)).transpose();
+        Ok(Expect {
+            stdout: r(&self.stdout)?,
+            stderr: r(&self.stderr)?,
+            output: r(&self.output)?,
+            not_output: r(&self.not_output)?,
+            every_line: r(&self.every_line)?,
+            ..self.clone()
+        })
+    }
+}
+
+impl Lesson {
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// The step `id`, or an error with a did-you-mean.
+    pub fn step_or_err(&self, id: &str) -> anyhow::Result<&Step> {
+        self.step(id).ok_or_else(|| {
+            let ids = self.steps.iter().map(|s| s.id.as_str());
+            crate::ui::Problem::new(
+                format!("lesson `{}` has no step `{id}`", self.id),
+                match did_you_mean(id, ids.clone()) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? steps: {}",
+                        ids.collect::<Vec<_>>().join(", ")
+                    ),
+                    None => format!("steps: {}", ids.collect::<Vec<_>>().join(", ")),
+                },
+            )
+            .into()
+        })
+    }
 }
 
 fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
+    let key = |s: &Seg, k: &str| matches!(s, Seg::Key(x) if x == k);
     match p.0.as_slice() {
         [] => struct_fields::<Lesson>(),
+        [a, Seg::Index(_)] if key(a, "steps") => struct_fields::<Step>(),
+        [a, Seg::Index(_)] if key(a, "edits") => struct_fields::<Edit>(),
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "steps") && key(b, "questions") => {
+            struct_fields::<Question>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "steps") && key(b, "checks") => {
+            struct_fields::<Check>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "steps") && key(b, "actions") => {
+            struct_fields::<Action>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), c]
+            if key(a, "steps") && key(b, "checks") && key(c, "expect") =>
+        {
+            struct_fields::<Expect>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), _, Seg::Index(_)]
+            if key(a, "steps") && (key(b, "checks") || key(b, "actions")) =>
+        {
+            struct_fields::<NodeCommand>()
+        }
         _ => &[],
     }
 }
 
-/// Read and check a lesson file on its own (references to labs are checked by the catalog).
-pub fn load(path: &Path, text: String) -> Result<Lesson, Diagnostics> {
+/// What a lesson is checked against besides itself.
+pub struct LessonRefs<'a> {
+    /// Its lab, when found: node names and template values are checked against it.
+    pub lab: Option<&'a Lab>,
+    /// Step ids that have a solution file, when the solutions were found.
+    pub solved_steps: Option<BTreeSet<String>>,
+}
+
+/// Read and check a lesson file.
+pub fn load(path: &Path, text: String, refs: &LessonRefs) -> Result<Lesson, Diagnostics> {
     let mut doc = Doc::parse(path, text);
     let lesson: Option<Lesson> = doc.deserialize(lesson_fields);
-    if let Some(l) = &lesson
-        && !super::lab::is_simple_name(&l.id, 20)
-    {
-        doc.error(
-            &DocPath::root().key("id"),
-            format!("lesson id `{}` is not a simple name", l.id),
-            Some("use lowercase letters, digits and `-`, at most 20 characters".into()),
-        );
+    if let Some(l) = &lesson {
+        check(l, refs, &mut doc);
     }
     let lesson = lesson.filter(|_| doc.problems.is_empty());
     doc.finish()
         .map(|()| lesson.expect("no problems means a lesson"))
+}
+
+fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
+    let root = DocPath::root();
+    if !super::lab::is_simple_name(&l.id, 20) {
+        doc.error(
+            &root.key("id"),
+            format!("lesson id `{}` is not a simple name", l.id),
+            Some("use lowercase letters, digits and `-`, at most 20 characters".into()),
+        );
+    }
+    if let Some(lab) = refs.lab
+        && lab.id != l.lab
+    {
+        doc.error(
+            &root.key("lab"),
+            format!(
+                "lesson names lab `{}` but is checked against `{}`",
+                l.lab, lab.id
+            ),
+            None,
+        );
+    }
+    let node_ok = |doc: &mut Doc, path: &DocPath, name: &str| {
+        if let Some(lab) = refs.lab
+            && lab.node(name).is_none()
+        {
+            doc.error(
+                path,
+                format!("no node `{name}` in lab `{}`", lab.id),
+                Some(lab.unknown_node_help(name)),
+            );
+        }
+    };
+    for (ei, e) in l.edits.iter().enumerate() {
+        for (ni, n) in e.nodes.iter().enumerate() {
+            node_ok(doc, &root.key("edits").index(ei).key("nodes").index(ni), n);
+        }
+    }
+    let mut seen = BTreeMap::new();
+    let ids: Vec<&str> = l.steps.iter().map(|s| s.id.as_str()).collect();
+    for (si, step) in l.steps.iter().enumerate() {
+        let sp = root.key("steps").index(si);
+        if !super::lab::is_simple_name(&step.id, 30) {
+            doc.error(
+                &sp.key("id"),
+                format!("step id `{}` is not a simple name", step.id),
+                Some("use lowercase letters, digits and `-`".into()),
+            );
+        }
+        if let Some(first) = seen.insert(step.id.as_str(), si) {
+            doc.error(
+                &sp.key("id"),
+                format!("step `{}` is defined twice (also steps[{first}])", step.id),
+                None,
+            );
+        }
+        if step.checks.is_empty() && step.questions.is_empty() {
+            doc.error(
+                &sp.key("id"),
+                format!(
+                    "step `{}` has no checks and no questions: nothing would grade it",
+                    step.id
+                ),
+                Some(
+                    "add `[[steps.checks]]` that run the chapter's commands on the lab's nodes"
+                        .into(),
+                ),
+            );
+        }
+        if let Some(solved) = &refs.solved_steps
+            && !solved.contains(&step.id)
+        {
+            doc.error(
+                &sp.key("id"),
+                format!("step `{}` has no solution", step.id),
+                Some(format!("add `solutions/{}/{}.toml`", l.id, step.id)),
+            );
+        }
+        if let Some(by) = &step.superseded_by
+            && ids.iter().position(|i| i == by).is_none_or(|bi| bi <= si)
+        {
+            doc.error(
+                &sp.key("superseded_by"),
+                format!("`superseded_by = \"{by}\"` must name a later step"),
+                Some(format!(
+                    "steps after this one: {}",
+                    ids[si + 1..].join(", ")
+                )),
+            );
+        }
+        for (ni, n) in step.nodes.iter().enumerate() {
+            node_ok(doc, &sp.key("nodes").index(ni), n);
+        }
+        let mut check_ids = BTreeSet::new();
+        for (ci, c) in step.checks.iter().enumerate() {
+            let cp = sp.key("checks").index(ci);
+            if !check_ids.insert(c.id.as_str()) {
+                doc.error(
+                    &cp.key("id"),
+                    format!("check `{}` appears twice in step `{}`", c.id, step.id),
+                    None,
+                );
+            }
+            node_ok(doc, &cp.key("node"), &c.node);
+            for (key, list) in [("before", &c.before), ("after", &c.after)] {
+                for (i, nc) in list.iter().enumerate() {
+                    node_ok(doc, &cp.key(key).index(i).key("node"), &nc.node);
+                }
+            }
+        }
+        for (ai, a) in step.actions.iter().enumerate() {
+            for (i, nc) in a.run.iter().enumerate() {
+                node_ok(
+                    doc,
+                    &sp.key("actions").index(ai).key("run").index(i).key("node"),
+                    &nc.node,
+                );
+            }
+        }
+        for (qi, q) in step.questions.iter().enumerate() {
+            if let Err(e) = q.answer() {
+                doc.error(
+                    &sp.key("questions").index(qi),
+                    format!("question `{}`: {e}", q.id),
+                    None,
+                );
+            }
+        }
+    }
+    // Templates resolve against the lab.
+    if doc.problems.is_empty()
+        && let Some(lab) = refs.lab
+    {
+        let facts = crate::template::Facts::example();
+        let secrets: BTreeMap<String, String> = lab
+            .secrets
+            .keys()
+            .map(|k| (k.clone(), "x".repeat(8)))
+            .collect();
+        let ctx =
+            crate::template::Context::new(lab, &lab.id, &facts, &secrets).with_run_id("example");
+        let mut texts: Vec<(DocPath, &str)> = Vec::new();
+        for (ei, e) in l.edits.iter().enumerate() {
+            for (pi, p) in e.paths.iter().enumerate() {
+                texts.push((root.key("edits").index(ei).key("paths").index(pi), p));
+            }
+        }
+        for (si, step) in l.steps.iter().enumerate() {
+            let sp = root.key("steps").index(si);
+            texts.push((sp.key("prose"), &step.prose));
+            texts.extend(
+                step.commands
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (sp.key("commands").index(i), c.as_str())),
+            );
+            texts.extend(
+                step.hints
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (sp.key("hints").index(i), c.as_str())),
+            );
+            texts.extend(
+                step.errata
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (sp.key("errata").index(i), c.as_str())),
+            );
+            for (ci, c) in step.checks.iter().enumerate() {
+                let cp = sp.key("checks").index(ci);
+                texts.push((cp.key("run"), &c.run));
+                texts.push((cp.key("message"), &c.message));
+                if let Some(h) = &c.hint {
+                    texts.push((cp.key("hint"), h));
+                }
+                for (key, list) in [("before", &c.before), ("after", &c.after)] {
+                    texts.extend(
+                        list.iter()
+                            .enumerate()
+                            .map(|(i, nc)| (cp.key(key).index(i).key("run"), nc.run.as_str())),
+                    );
+                }
+                for (key, re) in c.expect.regexes() {
+                    match ctx.render(re) {
+                        Ok(r) => {
+                            if let Err(e) = regex::Regex::new(&r) {
+                                doc.error(
+                                    &cp.key("expect").key(key),
+                                    format!("not a valid regex once rendered: {e}"),
+                                    None,
+                                );
+                            }
+                        }
+                        Err(e) => doc.error(
+                            &cp.key("expect").key(key),
+                            format!("template does not render: {e:#}"),
+                            Some(crate::template::HELP.into()),
+                        ),
+                    }
+                }
+            }
+            for (ai, a) in step.actions.iter().enumerate() {
+                texts.extend(a.run.iter().enumerate().map(|(i, nc)| {
+                    (
+                        sp.key("actions").index(ai).key("run").index(i).key("run"),
+                        nc.run.as_str(),
+                    )
+                }));
+            }
+        }
+        for (path, text) in texts {
+            if let Err(e) = ctx.render(text) {
+                doc.error(
+                    &path,
+                    format!("template does not render: {e:#}"),
+                    Some(crate::template::HELP.into()),
+                );
+            }
+        }
+    }
+}
+
+impl Question {
+    /// The right answer, computed by the uptime arithmetic.
+    pub fn answer(&self) -> Result<f64, String> {
+        use crate::uptime::{Compose, Quantity, combine, downtime_seconds};
+        let how = match (self.availability.len(), self.compose) {
+            (0, _) => return Err("`availability` is empty".into()),
+            (1, c) => c.unwrap_or(Compose::Serial),
+            (_, Some(c)) => c,
+            (_, None) => {
+                return Err(
+                    "several availabilities need `compose = \"serial\"` or `\"parallel\"`".into(),
+                );
+            }
+        };
+        if let Some(bad) = self
+            .availability
+            .iter()
+            .find(|a| !(0.0..=100.0).contains(*a))
+        {
+            return Err(format!("availability {bad} is not a percentage"));
+        }
+        let a = combine(&self.availability, how);
+        match self.quantity {
+            Quantity::Availability => Ok(a),
+            Quantity::Downtime => {
+                let per = self
+                    .per
+                    .ok_or("a downtime question needs `per` (year, month, week or day)")?;
+                let unit = self
+                    .unit
+                    .ok_or("a downtime question needs `unit` (days, hours, minutes or seconds)")?;
+                Ok(downtime_seconds(a, per) / unit.seconds())
+            }
+        }
+    }
+
+    /// Whether `given` is within the tolerance of the right answer.
+    pub fn accepts(&self, given: f64) -> bool {
+        self.answer()
+            .is_ok_and(|a| (given - a).abs() <= self.tolerance * a.abs().max(1e-9))
+    }
+
+    /// What the answer is measured in, for the prompt.
+    pub fn unit_label(&self) -> &'static str {
+        match (self.quantity, self.unit) {
+            (crate::uptime::Quantity::Availability, _) => "%",
+            (_, Some(u)) => u.name(),
+            _ => "",
+        }
+    }
 }

@@ -1,0 +1,149 @@
+//! Rendering a graded lab: text for people (✔/✘, the failing command's real output, what was
+//! expected, the hint), JSON and JUnit XML for tools.
+//!
+//! Must not: run checks or change state.
+
+use super::engine::{CheckOutcome, Report};
+use crate::ui;
+
+/// The report for a terminal or a log.
+pub fn text(r: &Report) -> String {
+    let mut s = String::new();
+    for (n, step) in r.steps.iter().enumerate() {
+        let mark = if step.passed {
+            ui::green("✔")
+        } else {
+            ui::red("✘")
+        };
+        s += &format!(
+            "{mark} {} {}  {}\n",
+            ui::bold(format!("{}.", n + 1)),
+            ui::bold(&step.id),
+            step.title
+        );
+        if let Some(note) = &step.note {
+            s += &format!("    {}\n", ui::dim(note));
+        }
+        for c in &step.checks {
+            s += &check_text(c);
+        }
+    }
+    let verdict = if r.all_passed() {
+        ui::green("all steps pass")
+    } else {
+        ui::red("some steps fail")
+    };
+    s += &format!(
+        "\n{}/{} checks passed in lab `{}`: {verdict}\n",
+        r.passed, r.total, r.lab
+    );
+    s
+}
+
+/// One check: a line when it passed, the whole story when it failed.
+pub fn check_text(c: &CheckOutcome) -> String {
+    let where_ = if c.node.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", c.node)
+    };
+    if c.passed {
+        return format!("    {} {where_}{}\n", ui::green("✔"), c.title);
+    }
+    let mut s = format!("    {} {where_}{}\n", ui::red("✘"), c.title);
+    if !c.message.is_empty() {
+        s += &format!("        {}\n", ui::bold(&c.message));
+    }
+    if !c.command.is_empty() {
+        let command = c.command.trim().replace('\n', "\n          ");
+        s += &format!(
+            "        $ {command}   {}\n",
+            ui::dim(format!("(on {}, {})", c.node, c.status))
+        );
+    }
+    for line in c.output.lines() {
+        s += &format!("        │ {line}\n");
+    }
+    if !c.why.is_empty() {
+        s += &format!(
+            "        {} {} ({})\n",
+            ui::dim("expected:"),
+            c.expected,
+            c.why
+        );
+    }
+    if let Some(h) = &c.hint {
+        s += &format!("        {} {h}\n", ui::bold("hint:"));
+    }
+    s
+}
+
+/// JSON: `lab`, `lesson`, `passed`, `total`, `steps[]` with `id`, `passed`, `checks[]`.
+pub fn json(r: &Report) -> String {
+    serde_json::to_string_pretty(r).expect("report serializes")
+}
+
+/// JUnit XML: one test suite per step, one test case per check.
+pub fn junit(r: &Report) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let failures: usize = r
+        .steps
+        .iter()
+        .map(|st| st.checks.iter().filter(|c| !c.passed).count())
+        .sum();
+    s += &format!(
+        "<testsuites name=\"halab {}\" tests=\"{}\" failures=\"{failures}\">\n",
+        xml(&r.lab),
+        r.total
+    );
+    for st in &r.steps {
+        let f = st.checks.iter().filter(|c| !c.passed).count();
+        s += &format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n",
+            xml(&format!("{}.{}", r.lesson, st.id)),
+            st.checks.len().max(1)
+        );
+        if st.checks.is_empty() {
+            s += &format!(
+                "    <testcase classname=\"{}\" name=\"recorded\">\n",
+                xml(&st.id)
+            );
+            if let Some(n) = &st.note {
+                s += &format!("      <system-out>{}</system-out>\n", xml(n));
+            }
+            s += "    </testcase>\n";
+        }
+        for c in &st.checks {
+            s += &format!(
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">\n",
+                xml(&st.id),
+                xml(&c.id),
+                c.seconds
+            );
+            if !c.passed {
+                s += &format!(
+                    "      <failure message=\"{}\">{}</failure>\n",
+                    xml(&c.message),
+                    xml(&format!(
+                        "$ {} (on {}, {})\n{}\nexpected: {} ({})",
+                        c.command, c.node, c.status, c.output, c.expected, c.why
+                    ))
+                );
+            }
+            s += "    </testcase>\n";
+        }
+        s += "  </testsuite>\n";
+    }
+    s += "</testsuites>\n";
+    s
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
