@@ -23,7 +23,10 @@ fn help_teaches_and_lists_only_finished_commands() {
         assert!(h.contains(c), "help lacks {c}:\n{h}");
     }
     // Commands of later issues are absent until they work.
-    for c in ["drill", "reset", "solve", "doctor"] {
+    for c in ["check", "solve", "reset", "hint", "uptime", "alerts"] {
+        assert!(h.contains(&format!("  {c} ")), "help lacks `{c}`:\n{h}");
+    }
+    for c in ["drill", "doctor", "labs"] {
         assert!(
             !h.contains(&format!("  {c} ")),
             "help shows unfinished `{c}`:\n{h}"
@@ -53,7 +56,12 @@ fn validate_accepts_the_shipped_content() {
         &format!("{root}/lessons"),
     ]);
     assert!(out.contains("lab `ch32`: 8 nodes on 10.0.0.0/24"), "{out}");
-    assert!(out.contains("lesson `ch32`: runs on lab `ch32`"), "{out}");
+    assert!(
+        out.contains(
+            "lesson `ch32`: 8 steps, runs on lab `ch32` (checked against its lab and solutions)"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -187,4 +195,187 @@ fn the_test_script_installs_every_package_the_lab_needs() {
             "scripts/test does not install `{p}`"
         );
     }
+}
+
+#[test]
+fn uptime_prints_the_chapters_figures_and_compositions() {
+    let out = Home::new().ok(&["uptime", "99.9"]);
+    assert!(
+        out.contains("year           8h 45m 58s  8.77 hours"),
+        "{out}"
+    );
+    assert!(
+        out.contains("month             43m 50s  43.8 minutes"),
+        "{out}"
+    );
+    assert!(out.contains("week") && out.contains("day"), "{out}");
+    assert!(Home::new().ok(&["uptime", "99"]).contains("3.65 days"));
+    assert!(
+        Home::new()
+            .ok(&["uptime", "99.99"])
+            .contains("52.6 minutes")
+    );
+    let out = Home::new().ok(&["uptime", "--serial", "99.9", "99.9"]);
+    assert!(
+        out.contains("in series: 99.8001%") && out.contains("17.5 hours"),
+        "{out}"
+    );
+    let out = Home::new().ok(&["uptime", "--parallel", "99", "99"]);
+    assert!(
+        out.contains("in parallel: 99.99%") && out.contains("52.6 minutes"),
+        "{out}"
+    );
+    let o = Home::new().run(&["uptime", "99.9", "99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("hint: add `--serial`"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = Home::new().run(&["uptime", "120"]);
+    assert!(
+        text(&o.stderr).contains("120 is not a percentage"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// A copy of the shipped content in a temporary directory, to break on purpose.
+fn content_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = env!("CARGO_MANIFEST_DIR");
+    let status = std::process::Command::new("cp")
+        .args([
+            "-r",
+            &format!("{src}/labs"),
+            &format!("{src}/lessons"),
+            &format!("{src}/solutions"),
+        ])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn validate_lints_a_lesson_against_its_lab_and_solutions() {
+    let dir = content_copy();
+    let lesson = dir.path().join("lessons/ch32.toml");
+    let text0 = std::fs::read_to_string(&lesson).unwrap();
+    let broken = text0
+        .replacen(
+            "node = \"lb-02\"\nrun = \"sudo nginx -t",
+            "node = \"lb-03\"\nrun = \"sudo nginx -t",
+            1,
+        )
+        .replacen(
+            "superseded_by = \"promote\"",
+            "superseded_by = \"uptime\"",
+            1,
+        )
+        .replacen(
+            "http://{{ node[\"lb-01\"].ip }}/ ||",
+            "http://{{ node[\"lb-1\"].ip }}/ ||",
+            1,
+        )
+        .replacen(
+            "expect = { stdout = \"^ok$\" }",
+            "expect = { stdout = \"^(ok$\" }",
+            1,
+        );
+    std::fs::write(&lesson, &broken).unwrap();
+    std::fs::remove_file(dir.path().join("solutions/ch32/review.toml")).unwrap();
+    let o = Home::new().run(&["validate", lesson.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    let line = |needle: &str| broken[..broken.find(needle).unwrap()].matches('\n').count() + 1;
+    let p = lesson.display();
+    assert!(
+        out.contains(&format!(
+            "{p}:{}:8: no node `lb-03` in lab `ch32`",
+            line("\"lb-03\"")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("did you mean `lb-01`?") || out.contains("did you mean `lb-02`?"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`superseded_by = \"uptime\"` must name a later step"),
+        "{out}"
+    );
+    assert!(
+        out.contains("step `review` has no solution") && out.contains("solutions/ch32/review.toml"),
+        "{out}"
+    );
+    // Template and regex problems are found once the structure is right.
+    let fixed = text0
+        .replacen(
+            "http://{{ node[\"lb-01\"].ip }}/ ||",
+            "http://{{ node[\"lb-1\"].ip }}/ ||",
+            1,
+        )
+        .replacen(
+            "expect = { stdout = \"^ok$\" }",
+            "expect = { stdout = \"^(ok$\" }",
+            1,
+        );
+    std::fs::write(&lesson, &fixed).unwrap();
+    std::fs::write(dir.path().join("solutions/ch32/review.toml"), "").unwrap();
+    let out = text(
+        &Home::new()
+            .run(&["validate", lesson.to_str().unwrap()])
+            .stdout,
+    );
+    assert!(out.contains("template does not render"), "{out}");
+    assert!(out.contains("not a valid regex once rendered"), "{out}");
+    assert!(out.contains("2 problem(s)"), "{out}");
+}
+
+#[test]
+fn halab_content_points_at_other_content() {
+    let dir = content_copy();
+    let lesson = dir.path().join("lessons/ch32.toml");
+    let t = std::fs::read_to_string(&lesson).unwrap();
+    std::fs::write(
+        &lesson,
+        t.replacen(
+            "title = \"Dhruv builds the system that never goes down\"",
+            "title = \"My own version\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let mut c = Home::new().cmd();
+    let o = c
+        .env("HALAB_CONTENT", dir.path())
+        .arg("lessons")
+        .output()
+        .unwrap();
+    assert!(
+        text(&o.stdout).contains("My own version"),
+        "{}",
+        text(&o.stdout)
+    );
+    // Broken content is refused with every problem and a hint.
+    std::fs::write(
+        dir.path().join("solutions/ch32/uptime.toml"),
+        "[answers]\nno-such-question = 1.0\n",
+    )
+    .unwrap();
+    let mut c = Home::new().cmd();
+    let o = c
+        .env("HALAB_CONTENT", dir.path())
+        .arg("lessons")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("step `uptime` has no question `no-such-question`"),
+        "{e}"
+    );
+    assert!(e.contains("hint: run `halab validate`"), "{e}");
 }

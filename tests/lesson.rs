@@ -1,0 +1,460 @@
+//! The ch32 lesson on real netns labs: the lifecycle test (every step fails on a fresh lab for
+//! the right reason, passes after its solution; the solved lab passes `check`; `reset` makes it
+//! fail again and keeps the trainee's files), correct-but-different configurations, typical
+//! mistakes, and the interactive runner under a pseudo-terminal.
+
+mod support;
+
+use serde_json::Value;
+use support::{Home, LabGuard, destroy_and_check, lab_slot, netns_ready, text};
+
+fn check_json(home: &Home, lab: &str, step: Option<&str>) -> (i32, Value) {
+    let mut args = vec!["--lab", lab, "check", "--format", "json"];
+    if let Some(s) = step {
+        args.extend(["--step", s]);
+    }
+    let o = home.run(&args);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)));
+    (o.status.code().unwrap(), v)
+}
+
+fn step<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id}"))
+}
+
+fn check<'a>(report: &'a Value, step_id: &str, check_id: &str) -> &'a Value {
+    step(report, step_id)["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == check_id)
+        .unwrap_or_else(|| panic!("no check {step_id}/{check_id} in {report}"))
+}
+
+fn sh(home: &Home, lab: &str, node: &str, script: &str) -> String {
+    home.ok(&["--lab", lab, "exec", node, "--", "bash", "-c", script])
+}
+
+/// The check of each step that must fail on a fresh lab, and the message it must fail with.
+const FRESH_FAILURES: &[(&str, &str, &str)] = &[
+    ("uptime", "year-99", "not answered yet"),
+    (
+        "nginx-lb",
+        "spread-lb-01",
+        "requests through lb-01 do not reach all three app servers",
+    ),
+    (
+        "keepalived",
+        "vip-on-lb-01",
+        "lb-01 does not hold the floating IP 10.0.0.100",
+    ),
+    (
+        "pg-primary",
+        "settings",
+        "the running primary's settings do not allow a standby yet",
+    ),
+    (
+        "pg-standby",
+        "in-recovery",
+        "pg-standby is not in recovery: it is still its own independent server",
+    ),
+    (
+        "health-check",
+        "quiet-when-up",
+        "with the primary up, the health check does not exit 0 quietly",
+    ),
+    (
+        "promote",
+        "rows-kept",
+        "the rows written on the primary before it failed are not on pg-standby",
+    ),
+    (
+        "review",
+        "app-server-dies",
+        "with app-01 down, requests through 10.0.0.100 failed",
+    ),
+];
+
+#[test]
+fn lifecycle_fresh_fails_each_solution_passes_reset_fails_again() {
+    if !netns_ready("lifecycle_fresh_fails_each_solution_passes_reset_fails_again") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _guard = LabGuard::new(&home, "lc");
+    home.ok(&["--lab", "lc", "start", "ch32"]);
+
+    // A fresh lab: every step fails, and for the reason the lesson gives.
+    let (code, fresh) = check_json(&home, "lc", None);
+    assert_eq!(code, 1);
+    let steps = fresh["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), FRESH_FAILURES.len());
+    for s in steps {
+        assert_eq!(s["passed"], false, "step {} passes on a fresh lab", s["id"]);
+        for c in s["checks"].as_array().unwrap() {
+            if c["passed"] == false {
+                assert!(!c["message"].as_str().unwrap().is_empty(), "{c}");
+                assert_ne!(
+                    c["status"], "did not run",
+                    "a check could not even run: {c}"
+                );
+            }
+        }
+    }
+    for (s, c, msg) in FRESH_FAILURES {
+        let c = check(&fresh, s, c);
+        assert_eq!(c["passed"], false, "{c}");
+        assert!(
+            c["message"].as_str().unwrap().starts_with(msg),
+            "{s}: {}",
+            c["message"]
+        );
+    }
+    assert_eq!(fresh["lab"], "lc");
+    assert_eq!(fresh["lesson"], "ch32");
+    assert!(fresh["passed"].as_u64().unwrap() < fresh["total"].as_u64().unwrap());
+
+    // Each step's solution makes that step pass.
+    for (s, _, _) in FRESH_FAILURES {
+        let o = home.run(&["--lab", "lc", "solve", "--step", s]);
+        assert!(o.status.success(), "solve --step {s}:\n{}", text(&o.stderr));
+        let (code, r) = check_json(&home, "lc", Some(s));
+        assert_eq!(code, 0, "step {s} fails after its solution: {r}");
+        assert_eq!(step(&r, s)["passed"], true);
+    }
+    // The whole lesson passes, with the steps that promote replaced shown as recorded passes.
+    let (code, all) = check_json(&home, "lc", None);
+    assert_eq!(code, 0, "{all}");
+    assert!(
+        step(&all, "pg-standby")["note"]
+            .as_str()
+            .unwrap()
+            .contains("superseded by `promote`")
+    );
+    assert!(
+        step(&all, "review")["note"]
+            .as_str()
+            .unwrap()
+            .contains("live checks")
+    );
+    let junit = home.ok(&["--lab", "lc", "check", "--format", "junit"]);
+    assert!(
+        junit.contains("<testsuite name=\"ch32.nginx-lb\"") && !junit.contains("<failure"),
+        "{junit}"
+    );
+    let alerts = home.ok(&["--lab", "lc", "alerts", "--format", "json"]);
+    assert!(
+        alerts.contains("Primary database 10.0.0.30 is DOWN"),
+        "{alerts}"
+    );
+
+    // reset: the trainee's files are saved, the lab is new again.
+    let o = home.run(&["--lab", "lc", "reset"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let saved = text(&o.stderr);
+    let backups: Vec<_> = std::fs::read_dir(home.lab_dir("lc").join("backups"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let b = backups[0].path();
+    assert!(saved.contains(&b.display().to_string()), "{saved}");
+    for f in [
+        "lb-01/etc/nginx/sites-available/lb",
+        "lb-02/etc/keepalived/keepalived.conf",
+        "pg-primary/etc/postgresql/15/main/conf.d/replication.conf",
+        "pg-standby/var/lib/postgresql/.pgpass",
+        "pg-standby/usr/local/bin/health-check-primary.sh",
+        "pg-standby/etc/cron.d/health-check-primary",
+    ] {
+        assert!(b.join(f).is_file(), "backup lacks {f}");
+    }
+    let kept = std::fs::read_to_string(b.join("lb-01/etc/nginx/sites-available/lb")).unwrap();
+    assert!(kept.contains("upstream app_servers"));
+    let (code, after) = check_json(&home, "lc", None);
+    assert_eq!(code, 1);
+    for s in after["steps"].as_array().unwrap() {
+        assert_eq!(
+            s["passed"], false,
+            "step {} passes right after reset",
+            s["id"]
+        );
+    }
+    destroy_and_check(&home, "lc");
+}
+
+#[test]
+fn correct_configurations_written_differently_pass_and_typical_mistakes_fail() {
+    if !netns_ready("correct_configurations_written_differently_pass_and_typical_mistakes_fail") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _guard = LabGuard::new(&home, "cm");
+    home.ok(&["--lab", "cm", "start", "ch32"]);
+    home.ok(&["--lab", "cm", "solve", "--step", "nginx-lb"]);
+
+    // A syntax error in nginx on lb-02 fails nginx-lb, with nginx's own words.
+    sh(
+        &home,
+        "cm",
+        "lb-02",
+        "cp /etc/nginx/sites-available/lb /root/lb.good; sed -i 's/least_conn;/least_conn/' /etc/nginx/sites-available/lb",
+    );
+    let (code, r) = check_json(&home, "cm", Some("nginx-lb"));
+    assert_eq!(code, 1);
+    let c = check(&r, "nginx-lb", "nginx-t-lb-02");
+    assert_eq!(c["passed"], false);
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("nginx on lb-02 rejects its configuration"),
+        "{c}"
+    );
+    assert!(c["output"].as_str().unwrap().contains("[emerg]"), "{c}");
+    assert_eq!(check(&r, "nginx-lb", "nginx-t-lb-01")["passed"], true);
+    sh(
+        &home,
+        "cm",
+        "lb-02",
+        "cp /root/lb.good /etc/nginx/sites-available/lb && systemctl reload nginx",
+    );
+
+    // An upstream missing app-02 fails the spread check.
+    sh(
+        &home,
+        "cm",
+        "lb-01",
+        "cp /etc/nginx/sites-available/lb /root/lb.good; sed -i '/10.0.0.21/d' /etc/nginx/sites-available/lb; systemctl reload nginx",
+    );
+    let (_, r) = check_json(&home, "cm", Some("nginx-lb"));
+    let c = check(&r, "nginx-lb", "spread-lb-01");
+    assert_eq!(c["passed"], false);
+    assert!(
+        c["why"]
+            .as_str()
+            .unwrap()
+            .contains("3 distinct lines expected, got 2"),
+        "{c}"
+    );
+
+    // The same load balancer written differently: in conf.d, other names, other order, weights.
+    sh(
+        &home,
+        "cm",
+        "lb-01",
+        r#"rm -f /etc/nginx/sites-enabled/lb && cat > /etc/nginx/conf.d/balancer.conf <<'EOF'
+# written my way
+upstream backend_pool {
+    server 10.0.0.22:8080 max_fails=2 fail_timeout=5s;
+    server 10.0.0.20:8080 weight=1;
+    server 10.0.0.21:8080;
+    least_conn;
+}
+server {
+    listen 80 default_server;
+    server_name _;
+    location / {
+        proxy_connect_timeout 1s;
+        proxy_read_timeout 3s;
+        proxy_next_upstream error timeout http_502;
+        proxy_pass http://backend_pool;
+    }
+}
+EOF
+nginx -t && systemctl reload nginx"#,
+    );
+    let (code, r) = check_json(&home, "cm", Some("nginx-lb"));
+    assert_eq!(code, 0, "{r}");
+
+    // keepalived: settings in another order, with comments, is fine.
+    home.ok(&["--lab", "cm", "solve", "--step", "keepalived"]);
+    let pass = home.ok(&[
+        "--lab",
+        "cm",
+        "exec",
+        "lb-01",
+        "--",
+        "sh",
+        "-c",
+        "grep auth_pass /etc/keepalived/keepalived.conf | awk '{print $2}'",
+    ]);
+    let pass = pass.trim();
+    sh(
+        &home,
+        "cm",
+        "lb-02",
+        &format!(
+            r#"cat > /etc/keepalived/keepalived.conf <<'EOF'
+! my own layout
+vrrp_instance lb_pair {{
+    virtual_ipaddress {{
+        10.0.0.100/24 dev eth0
+    }}
+    authentication {{
+        auth_pass {pass}
+        auth_type PASS
+    }}
+    priority 50
+    advert_int 1
+    virtual_router_id 51
+    interface eth0
+    state BACKUP
+}}
+EOF
+systemctl restart keepalived"#
+        ),
+    );
+    let (code, r) = check_json(&home, "cm", Some("keepalived"));
+    assert_eq!(code, 0, "{r}");
+
+    // The same priority on both nodes: lb-02 (the higher address) wins and the step fails.
+    sh(
+        &home,
+        "cm",
+        "lb-02",
+        "sed -i 's/priority 50/priority 100/' /etc/keepalived/keepalived.conf && systemctl restart keepalived",
+    );
+    let (code, r) = check_json(&home, "cm", Some("keepalived"));
+    assert_eq!(code, 1);
+    let c = check(&r, "keepalived", "lb-02-follows");
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("lb-02 is not a BACKUP following lb-01"),
+        "{c}"
+    );
+    assert!(
+        c["output"]
+            .as_str()
+            .unwrap()
+            .contains("lb-02's priority 100 is not below lb-01's 100"),
+        "{c}"
+    );
+    home.ok(&["--lab", "cm", "solve", "--step", "keepalived"]);
+
+    // A pg_hba line for the wrong address fails pg-primary: no replication from the standby.
+    home.ok(&["--lab", "cm", "solve", "--step", "pg-primary"]);
+    sh(
+        &home,
+        "cm",
+        "pg-primary",
+        "sed -i 's#10.0.0.31/32#10.0.0.32/32#' /etc/postgresql/15/main/pg_hba.conf && systemctl reload postgresql",
+    );
+    let (code, r) = check_json(&home, "cm", Some("pg-primary"));
+    assert_eq!(code, 1);
+    let c = check(&r, "pg-primary", "standby-may-replicate");
+    assert_eq!(c["passed"], false);
+    assert!(
+        c["output"]
+            .as_str()
+            .unwrap()
+            .contains("no pg_hba.conf entry for replication connection from host \"10.0.0.31\""),
+        "{c}"
+    );
+    assert_eq!(check(&r, "pg-primary", "hba-scram")["passed"], false);
+    assert_eq!(
+        check(&r, "pg-primary", "pg-isready")["passed"],
+        true,
+        "the primary itself is up"
+    );
+    sh(
+        &home,
+        "cm",
+        "pg-primary",
+        "sed -i 's#10.0.0.32/32#10.0.0.31/32#' /etc/postgresql/15/main/pg_hba.conf && systemctl reload postgresql",
+    );
+
+    // A standby that is not in recovery fails pg-standby.
+    home.ok(&["--lab", "cm", "solve", "--step", "pg-standby"]);
+    sh(
+        &home,
+        "cm",
+        "pg-standby",
+        "systemctl stop postgresql && rm /var/lib/postgresql/15/main/standby.signal && systemctl start postgresql",
+    );
+    let (code, r) = check_json(&home, "cm", Some("pg-standby"));
+    assert_eq!(code, 1);
+    let c = check(&r, "pg-standby", "in-recovery");
+    assert_eq!(c["passed"], false);
+    assert_eq!(c["output"], "f");
+    destroy_and_check(&home, "cm");
+}
+
+#[test]
+fn the_runner_asks_the_uptime_questions_on_a_terminal() {
+    if !netns_ready("the_runner_asks_the_uptime_questions_on_a_terminal") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = Home::new();
+    let _guard = LabGuard::new(&home, "rt");
+    home.ok(&["--lab", "rt", "start", "ch32"]); // build first, without a terminal
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("halab"));
+    cmd.env("HALAB_HOME", home.path())
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .args(["--lab", "rt", "start", "ch32"]);
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("Step 1/8").unwrap();
+    p.exp_string("How many days a year may a 99% service be down?")
+        .unwrap();
+    p.send_line("5").unwrap();
+    p.exp_string("is not within 1%").unwrap();
+    p.exp_string("How many days a year may a 99% service be down?")
+        .unwrap();
+    // rexpect reads the terminal byte by byte, so match ASCII: the echo of an accepted answer.
+    for (answer, unit) in [
+        ("3.65", "days"),
+        ("8.77", "hours"),
+        ("52.6", "minutes"),
+        ("4.38", "hours"),
+        ("17.5", "hours"),
+        ("52.6", "minutes"),
+    ] {
+        p.send_line(answer).unwrap();
+        p.exp_string(&format!("{answer} {unit}\r\n")).unwrap();
+    }
+    p.exp_string("step `uptime` passed").unwrap();
+    p.exp_string("Step 2/8").unwrap();
+    p.exp_string("Quit (your progress is saved)").unwrap();
+    // Keys sent before the menu switches the terminal to raw mode would be lost in line mode.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    p.send("\x1b[A").unwrap(); // up from the first item wraps to the last: Quit
+    p.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send("\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string("picks up at step `nginx-lb`").unwrap();
+    p.exp_eof().unwrap();
+    // The answers were kept: the step passes from another terminal.
+    let (code, r) = check_json(&home, "rt", Some("uptime"));
+    assert_eq!(code, 0, "{r}");
+    // Without a terminal, start shows the step the trainee is on and exits 0.
+    let o = home.run(&["--lab", "rt", "start", "ch32"]);
+    assert!(o.status.success());
+    assert!(
+        text(&o.stdout).contains("Step 2/8 · nginx-lb"),
+        "{}",
+        text(&o.stdout)
+    );
+    // `halab hint` reveals the step's hints one at a time.
+    let h1 = home.ok(&["--lab", "rt", "hint"]);
+    let h2 = home.ok(&["--lab", "rt", "hint"]);
+    assert!(
+        h1.starts_with("step `nginx-lb`: Put the config in its own file"),
+        "{h1}"
+    );
+    assert!(h2.contains("upstream app_servers"), "{h2}");
+    destroy_and_check(&home, "rt");
+}
