@@ -106,10 +106,10 @@ pub struct FileSpec {
 fn default_iface() -> String {
     "eth0".into()
 }
-fn default_mode() -> String {
+pub(crate) fn default_mode() -> String {
     "0644".into()
 }
-fn default_owner() -> String {
+pub(crate) fn default_owner() -> String {
     "root:root".into()
 }
 

@@ -36,17 +36,12 @@ pub struct SolutionFile {
     pub node: String,
     pub path: String,
     pub content: String,
-    #[serde(default = "default_mode")]
+    /// Octal permission bits, default `0644`.
+    #[serde(default = "super::lab::default_mode")]
     pub mode: String,
-    #[serde(default = "default_owner")]
+    /// `user:group`, default `root:root`.
+    #[serde(default = "super::lab::default_owner")]
     pub owner: String,
-}
-
-fn default_mode() -> String {
-    "0644".into()
-}
-fn default_owner() -> String {
-    "root:root".into()
 }
 
 fn fields(p: &DocPath) -> &'static [&'static str] {
