@@ -93,7 +93,7 @@ fn hosts_file(lab: &Lab, name: &str) -> String {
     s
 }
 
-fn spec(lab: &Lab, name: &str, record: &LabRecord) -> Result<LabSpec> {
+fn spec(lab: &Lab, name: &str, facts: &crate::template::Facts) -> Result<LabSpec> {
     let prefix = lab.prefix();
     let nodes = lab
         .nodes
@@ -111,7 +111,8 @@ fn spec(lab: &Lab, name: &str, record: &LabRecord) -> Result<LabSpec> {
         nodes,
         iface: lab.iface.clone(),
         hosts_file: hosts_file(lab, name),
-        facts: record.facts.clone(),
+        packages: lab.all_packages().into_iter().collect(),
+        facts: facts.clone(),
     })
 }
 
@@ -169,9 +170,18 @@ pub fn start(req: StartRequest) -> Result<Started> {
         Some(_) => dir.load_lab()?,
         None => catalog.lab(&lesson.lab).expect("cross-checked").1.clone(),
     };
-    let mut wanted: BTreeSet<String> = lab.all_packages();
-    wanted.extend(backend.host_packages());
+    let mut wanted: BTreeSet<String> = backend.host_packages().into_iter().collect();
+    if kind == BackendKind::Netns {
+        // The netns backend runs the host's own daemons.
+        wanted.extend(lab.all_packages());
+    }
     host::ensure_packages(&wanted, req.yes)?;
+    let known_facts = existing
+        .as_ref()
+        .map(|r| r.facts.clone())
+        .unwrap_or_default();
+    let draft = spec(&lab, &name, &known_facts)?;
+    backend.prepare(&draft, req.yes)?;
 
     let _lock = LabLock::acquire(&home, &name, &format!("start {}", lesson.id))?;
     // Another `start` may have built the lab while we waited for the lock.
@@ -190,7 +200,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
             backend: kind,
             created: state::now_unix(),
             phase: Phase::Building,
-            facts: backend.facts()?,
+            facts: backend.facts(&draft)?,
             nodes: lab
                 .nodes
                 .iter()
@@ -212,7 +222,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
 
     let progress = Progress::new("nodes", lab.nodes.len() as u64);
     let ups = backend
-        .up(&spec(&lab, &name, &record)?, &recreate, &progress)
+        .up(&spec(&lab, &name, &record.facts)?, &recreate, &progress)
         .inspect_err(|_| progress.abandon())
         .with_context(|| format!("building lab `{name}` on {kind}"))?;
     let created = ups.values().filter(|u| **u == NodeUp::Created).count();
@@ -275,6 +285,18 @@ pub fn start(req: StartRequest) -> Result<Started> {
         )));
     }
     progress.finish("every node is in its starting state");
+    // The starting state of new nodes, for a fast `reset` where the backend can keep one.
+    let created_nodes: Vec<String> = ups
+        .iter()
+        .filter(|(_, u)| **u == NodeUp::Created)
+        .map(|(n, _)| n.clone())
+        .collect();
+    if !created_nodes.is_empty() && backend.snapshot(&created_nodes)? {
+        ui::say(format!(
+            "saved the starting state of {} node(s) for `halab reset`",
+            created_nodes.len()
+        ));
+    }
     let mut record = shared.into_inner().expect("record lock");
     record.phase = Phase::Ready;
     dir.save(&record)?;
@@ -296,9 +318,7 @@ pub fn destroy(name: &str) -> Result<bool> {
     let lock = LabLock::acquire(&home, name, "destroy")?;
     let kind = dir.load().map(|r| r.backend).unwrap_or(BackendKind::Netns);
     let had_dir = dir.path.exists();
-    if kind == BackendKind::Netns {
-        host::require_root("`halab destroy` of a netns lab")?;
-    }
+    host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
     // Even without a record, look for leftovers of a build that crashed before writing one.
     backend::open(kind, &dir)
         .down()

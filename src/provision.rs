@@ -96,13 +96,18 @@ pub fn provision_node(
             for c in &role.setup {
                 run_in(backend, &node.name, &ctx.render(c)?, None)?;
             }
+            if !role.services.is_empty() {
+                // The role's files may have brought unit files of their own.
+                run_in(backend, &node.name, "systemctl daemon-reload", None)?;
+            }
             for s in &role.services {
-                run_in(
-                    backend,
-                    &node.name,
-                    &format!("systemctl enable {s} && systemctl restart {s}"),
-                    None,
-                )?;
+                // Restart only what already runs (its package may have started it with the old
+                // configuration); a plain start skips the stop half.
+                let cmd = format!(
+                    "systemctl enable {s} && if systemctl is-active --quiet {s}; \
+                     then systemctl restart {s}; else systemctl start {s}; fi"
+                );
+                run_in(backend, &node.name, &cmd, None)?;
             }
             for c in &role.init {
                 run_in(backend, &node.name, &ctx.render(c)?, None)?;

@@ -183,14 +183,26 @@ pub fn backup(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Save the trainee's files, then rebuild the lab from nothing and forget its progress.
+/// Save the trainee's files, then put the lab back to its start and forget its progress: from
+/// the backend's snapshots where it keeps them, else by rebuilding the nodes.
 pub fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
     let saved = backup(open, lesson)?;
+    let nodes: Vec<String> = open.lab.nodes.iter().map(|n| n.name.clone()).collect();
+    let progress = ui::Progress::new("restore", nodes.len() as u64);
+    let restored = open.backend.restore(&nodes, &progress)?;
+    if !restored.is_empty() {
+        progress.finish(&format!(
+            "{} node(s) back at their starting snapshot",
+            restored.len()
+        ));
+    }
     open.dir.update("reset", |rec| {
         rec.progress.clear();
         rec.phase = state::Phase::Building;
-        for n in rec.nodes.values_mut() {
-            n.provisioned = false;
+        for (n, r) in rec.nodes.iter_mut() {
+            if !restored.contains(n) {
+                r.provisioned = false;
+            }
         }
     })?;
     lifecycle::start(StartRequest {

@@ -4,6 +4,7 @@
 //!
 //! Must not: know any lesson, step or node by name, or provision a role (that is `provision`).
 
+pub mod lxd;
 pub mod netns;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,12 +25,15 @@ use crate::ui::Progress;
 pub enum BackendKind {
     /// Linux namespaces on this host (root; seconds to build; uses the host's own packages).
     Netns,
+    /// LXD (or incus) containers with real systemd; a cached base image; snapshots for reset.
+    Lxd,
 }
 
 impl std::fmt::Display for BackendKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             BackendKind::Netns => "netns",
+            BackendKind::Lxd => "lxd",
         })
     }
 }
@@ -51,6 +55,8 @@ pub struct LabSpec {
     pub iface: String,
     /// Contents of every node's /etc/hosts.
     pub hosts_file: String,
+    /// Every Debian package any node needs (what a backend that builds images puts in them).
+    pub packages: Vec<String>,
     /// Values for the backend's own templates (e.g. `{{ pg.version }}`).
     pub facts: Facts,
 }
@@ -72,8 +78,12 @@ pub trait Backend: Sync {
     /// Debian packages the host needs for this backend itself, besides the lab's.
     fn host_packages(&self) -> Vec<String>;
 
-    /// Facts about the software the nodes will run.
-    fn facts(&self) -> Result<Facts>;
+    /// Make the host ready beyond packages: start a daemon, initialise it (after a yes, or at
+    /// once with `assume_yes`). Touches nothing the user already has.
+    fn prepare(&self, spec: &LabSpec, assume_yes: bool) -> Result<()>;
+
+    /// Facts about the software the nodes will run (may build what the nodes are made from).
+    fn facts(&self, spec: &LabSpec) -> Result<Facts>;
 
     /// Bring every node up. Nodes named in `recreate` are built anew from nothing; the others
     /// are left alone when running and restarted when not. Idempotent.
@@ -99,6 +109,16 @@ pub trait Backend: Sync {
     /// Whether `node` exists and is running.
     fn is_running(&self, node: &str) -> bool;
 
+    /// Stop a node at once, as a power cut would (`halab start` brings it back).
+    fn crash_node(&self, node: &str) -> Result<()>;
+
+    /// Record the nodes' current state for a fast `reset`; false when the backend cannot.
+    fn snapshot(&self, nodes: &[String]) -> Result<bool>;
+
+    /// Put nodes back to their snapshot; returns the nodes it restored (the others need a
+    /// rebuild).
+    fn restore(&self, nodes: &[String], progress: &Progress) -> Result<Vec<String>>;
+
     /// Remove every trace of the lab this backend created (processes, networks, mounts).
     fn down(&self) -> Result<()>;
 }
@@ -107,5 +127,6 @@ pub trait Backend: Sync {
 pub fn open(kind: BackendKind, dir: &LabDir) -> Box<dyn Backend> {
     match kind {
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
+        BackendKind::Lxd => Box::new(lxd::Lxd::new(dir)),
     }
 }

@@ -469,7 +469,11 @@ impl Backend for Netns {
             .to_vec()
     }
 
-    fn facts(&self) -> Result<Facts> {
+    fn prepare(&self, _spec: &LabSpec, _assume_yes: bool) -> Result<()> {
+        crate::host::require_root("the netns backend")
+    }
+
+    fn facts(&self, _spec: &LabSpec) -> Result<Facts> {
         let mut versions: Vec<u32> = fs::read_dir("/usr/lib/postgresql")
             .into_iter()
             .flatten()
@@ -559,6 +563,20 @@ impl Backend for Netns {
 
     fn is_running(&self, node: &str) -> bool {
         self.holder(node).is_some() && self.node_dir(node).join("root/run/halab-ready").exists()
+    }
+
+    fn crash_node(&self, node: &str) -> Result<()> {
+        // SIGKILL of the node's PID 1: the kernel ends every process of the node.
+        self.kill_node(node);
+        Ok(())
+    }
+
+    fn snapshot(&self, _nodes: &[String]) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn restore(&self, _nodes: &[String], _progress: &Progress) -> Result<Vec<String>> {
+        Ok(Vec::new())
     }
 
     fn down(&self) -> Result<()> {
