@@ -66,8 +66,13 @@ pub enum Command {
                             Examples:\n  sudo halab solve\n  sudo halab solve --step pg-standby"
     )]
     Solve(SolveArgs),
-    /// Put the lab back to its start; the files the trainee changed are saved first
+    /// Put the lab back to its start (or the start of a step); the trainee's files are saved first
+    #[command(
+        after_help = "Examples:\n  sudo halab reset\n  sudo halab reset --to pg-standby\n  sudo halab reset --all"
+    )]
     Reset(ResetArgs),
+    /// List the labs on this machine: backend, lesson, current step, steps passed, last check
+    Labs(LabsArgs),
     /// Show what arrived at the lab's alert sink (the health check's alerts)
     Alerts(AlertsArgs),
     /// The uptime arithmetic: downtime per year, month, week and day
@@ -92,7 +97,10 @@ pub struct StartArgs {
     /// How to realise the nodes (a lab keeps its backend for its whole life)
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
-    /// Install missing host packages without asking
+    /// Place an lxd lab on this `lxc remote` (an LXD server or cluster) instead of the local daemon
+    #[arg(long, value_name = "REMOTE", requires = "backend")]
+    pub lxd_remote: Option<String>,
+    /// Install missing host packages (and initialise LXD) without asking
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
@@ -128,7 +136,11 @@ pub struct ShellArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct DestroyArgs {}
+pub struct DestroyArgs {
+    /// Also remove the cached base image (lxd), which later labs would reuse
+    #[arg(long)]
+    pub purge_image: bool,
+}
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
 pub enum CheckFormat {
@@ -146,6 +158,9 @@ pub struct CheckArgs {
     /// Grade only this step (always runs its checks, even live ones)
     #[arg(long, value_name = "ID")]
     pub step: Option<String>,
+    /// Grade every lab on this machine in one report (instructors)
+    #[arg(long, conflicts_with = "lab")]
+    pub all: bool,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 }
@@ -158,7 +173,20 @@ pub struct SolveArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ResetArgs {}
+pub struct ResetArgs {
+    /// Bring the lab to the start of this step (the steps before it solved)
+    #[arg(long, value_name = "STEP")]
+    pub to: Option<String>,
+    /// Reset every lab on this machine (instructors)
+    #[arg(long, conflicts_with = "lab")]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LabsArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
 #[derive(Args, Debug)]
 pub struct AlertsArgs {

@@ -23,6 +23,8 @@ pub struct StartRequest {
     pub lesson: String,
     pub lab: Option<String>,
     pub backend: Option<BackendKind>,
+    /// Place an lxd lab on this `lxc remote`.
+    pub lxd_remote: Option<String>,
     pub yes: bool,
 }
 
@@ -53,7 +55,7 @@ impl OpenLab {
         let dir = state::resolve_lab(&state::home(), explicit)?;
         let record = dir.load()?;
         let lab = dir.load_lab()?;
-        let backend = backend::open(record.backend, &dir);
+        let backend = backend::open(record.backend, &dir, record.remote.clone());
         Ok(OpenLab {
             dir,
             record,
@@ -164,8 +166,30 @@ pub fn start(req: StartRequest) -> Result<Started> {
         .map(|r| r.backend)
         .or(req.backend)
         .unwrap_or(BackendKind::Netns);
+    let remote = existing
+        .as_ref()
+        .map(|r| r.remote.clone())
+        .unwrap_or_else(|| req.lxd_remote.clone());
+    if remote.is_some() && kind != BackendKind::Lxd {
+        return Err(Problem::new(
+            "`--lxd-remote` places a lab on an LXD server",
+            "add `--backend lxd`",
+        )
+        .into());
+    }
+    if let (Some(rec), Some(r)) = (&existing, &req.lxd_remote)
+        && rec.remote.as_ref() != Some(r)
+    {
+        return Err(Problem::new(
+            format!("lab `{name}` does not live on the LXD remote `{r}`"),
+            format!(
+                "a lab keeps its place; use another `--lab`, or `halab destroy --lab {name}` first"
+            ),
+        )
+        .into());
+    }
     host::require_root(&format!("`halab start` on the {kind} backend"))?;
-    let backend = backend::open(kind, &dir);
+    let backend = backend::open(kind, &dir, remote.clone());
     let lab = match &existing {
         Some(_) => dir.load_lab()?,
         None => catalog.lab(&lesson.lab).expect("cross-checked").1.clone(),
@@ -206,7 +230,9 @@ pub fn start(req: StartRequest) -> Result<Started> {
                 .iter()
                 .map(|n| (n.name.clone(), NodeRecord::default()))
                 .collect(),
+            remote: remote.clone(),
             progress: Default::default(),
+            last_check: None,
         };
         dir.save(&rec)?;
         rec
@@ -311,18 +337,29 @@ pub fn start(req: StartRequest) -> Result<Started> {
     })
 }
 
-/// Remove a lab completely. Returns false when there was nothing to remove.
-pub fn destroy(name: &str) -> Result<bool> {
+/// Remove a lab completely (and with `purge_cache`, the backend's cached images). Returns false
+/// when there was no lab to remove.
+pub fn destroy(name: &str, purge_cache: bool) -> Result<bool> {
     let home = state::home();
     let dir = LabDir::new(&home, name);
     let lock = LabLock::acquire(&home, name, "destroy")?;
-    let kind = dir.load().map(|r| r.backend).unwrap_or(BackendKind::Netns);
+    let record = dir.load().ok();
+    let kind = record
+        .as_ref()
+        .map(|r| r.backend)
+        .unwrap_or(BackendKind::Netns);
     let had_dir = dir.path.exists();
     host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
     // Even without a record, look for leftovers of a build that crashed before writing one.
-    backend::open(kind, &dir)
+    let remote = record.and_then(|r| r.remote);
+    backend::open(kind, &dir, remote.clone())
         .down()
         .with_context(|| format!("removing lab `{name}`"))?;
+    if purge_cache {
+        // Images are the lxd backend's, whatever this lab ran on (or whether it still exists).
+        let n = backend::open(BackendKind::Lxd, &dir, remote).purge_cache()?;
+        ui::say(format!("removed {n} cached image(s)"));
+    }
     if had_dir {
         std::fs::remove_dir_all(&dir.path)
             .with_context(|| format!("cannot remove `{}`", dir.path.display()))?;

@@ -209,6 +209,7 @@ pub fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
         lesson: lesson.id.clone(),
         lab: Some(open.dir.name.clone()),
         backend: None,
+        lxd_remote: None,
         yes: false,
     })?;
     Ok(saved)

@@ -96,9 +96,23 @@ pub struct LabRecord {
     /// What the backend found inside the nodes (PostgreSQL version ...).
     pub facts: Facts,
     pub nodes: BTreeMap<String, NodeRecord>,
+    /// The `lxc remote` an lxd lab lives on (`--lxd-remote`); none for the local daemon.
+    #[serde(default)]
+    pub remote: Option<String>,
     /// The trainee's progress, per step id.
     #[serde(default)]
     pub progress: BTreeMap<String, StepProgress>,
+    /// The latest full or partial `halab check`.
+    #[serde(default)]
+    pub last_check: Option<LastCheck>,
+}
+
+/// A summary of a `halab check` run.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct LastCheck {
+    pub at: u64,
+    pub passed: usize,
+    pub total: usize,
 }
 
 /// Where the trainee is with one step.

@@ -82,17 +82,38 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
 ];
 
 #[test]
-fn lifecycle_fresh_fails_each_solution_passes_reset_fails_again() {
-    if !netns_ready("lifecycle_fresh_fails_each_solution_passes_reset_fails_again") {
+fn lifecycle_on_netns() {
+    if !netns_ready("lifecycle_on_netns") {
         return;
     }
     let _slot = lab_slot();
-    let home = Home::new();
-    let _guard = LabGuard::new(&home, "lc");
-    home.ok(&["--lab", "lc", "start", "ch32"]);
+    lifecycle(&Home::new(), "netns");
+}
+
+#[test]
+fn lifecycle_on_lxd() {
+    if !support::lxd_ready("lifecycle_on_lxd") {
+        return;
+    }
+    let _slot = lab_slot();
+    lifecycle(&Home::new(), "lxd");
+}
+
+/// The lesson's own test on one backend.
+fn lifecycle(home: &Home, backend: &str) {
+    let _guard = LabGuard::new(home, "lc");
+    home.ok(&[
+        "--lab",
+        "lc",
+        "start",
+        "ch32",
+        "--backend",
+        backend,
+        "--yes",
+    ]);
 
     // A fresh lab: every step fails, and for the reason the lesson gives.
-    let (code, fresh) = check_json(&home, "lc", None);
+    let (code, fresh) = check_json(home, "lc", None);
     assert_eq!(code, 1);
     let steps = fresh["steps"].as_array().unwrap();
     assert_eq!(steps.len(), FRESH_FAILURES.len());
@@ -125,12 +146,12 @@ fn lifecycle_fresh_fails_each_solution_passes_reset_fails_again() {
     for (s, _, _) in FRESH_FAILURES {
         let o = home.run(&["--lab", "lc", "solve", "--step", s]);
         assert!(o.status.success(), "solve --step {s}:\n{}", text(&o.stderr));
-        let (code, r) = check_json(&home, "lc", Some(s));
+        let (code, r) = check_json(home, "lc", Some(s));
         assert_eq!(code, 0, "step {s} fails after its solution: {r}");
         assert_eq!(step(&r, s)["passed"], true);
     }
     // The whole lesson passes, with the steps that promote replaced shown as recorded passes.
-    let (code, all) = check_json(&home, "lc", None);
+    let (code, all) = check_json(home, "lc", None);
     assert_eq!(code, 0, "{all}");
     assert!(
         step(&all, "pg-standby")["note"]
@@ -146,7 +167,7 @@ fn lifecycle_fresh_fails_each_solution_passes_reset_fails_again() {
     );
     let junit = home.ok(&["--lab", "lc", "check", "--format", "junit"]);
     assert!(
-        junit.contains("<testsuite name=\"ch32.nginx-lb\"") && !junit.contains("<failure"),
+        junit.contains("<testsuite name=\"lc.ch32.nginx-lb\"") && !junit.contains("<failure"),
         "{junit}"
     );
     let alerts = home.ok(&["--lab", "lc", "alerts", "--format", "json"]);
@@ -178,7 +199,7 @@ fn lifecycle_fresh_fails_each_solution_passes_reset_fails_again() {
     }
     let kept = std::fs::read_to_string(b.join("lb-01/etc/nginx/sites-available/lb")).unwrap();
     assert!(kept.contains("upstream app_servers"));
-    let (code, after) = check_json(&home, "lc", None);
+    let (code, after) = check_json(home, "lc", None);
     assert_eq!(code, 1);
     for s in after["steps"].as_array().unwrap() {
         assert_eq!(
@@ -187,7 +208,12 @@ fn lifecycle_fresh_fails_each_solution_passes_reset_fails_again() {
             s["id"]
         );
     }
-    destroy_and_check(&home, "lc");
+    if backend == "netns" {
+        destroy_and_check(home, "lc");
+    } else {
+        home.ok(&["--lab", "lc", "destroy"]);
+        assert_eq!(support::lxd_leftovers("lc"), Vec::<String>::new());
+    }
 }
 
 #[test]

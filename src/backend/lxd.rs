@@ -43,6 +43,8 @@ fn recipe() -> ImageRecipe {
 pub struct Lxd {
     lab: String,
     home: PathBuf,
+    /// An `lxc remote` (an LXD server or cluster) to place the lab on; `None`: the local daemon.
+    remote: Option<String>,
 }
 
 /// The LXD client: `lxc`, or `incus` where that is what is installed.
@@ -85,7 +87,7 @@ fn tag(s: &str) -> String {
 }
 
 impl Lxd {
-    pub fn new(lab: &LabDir) -> Lxd {
+    pub fn new(lab: &LabDir, remote: Option<String>) -> Lxd {
         let home = lab
             .path
             .parent()
@@ -95,7 +97,21 @@ impl Lxd {
         Lxd {
             lab: lab.name.clone(),
             home,
+            remote,
         }
+    }
+
+    /// `NAME` on the local daemon, `REMOTE:NAME` on a remote one.
+    fn on(&self, name: &str) -> String {
+        match &self.remote {
+            Some(r) => format!("{r}:{name}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// A query of the target daemon.
+    fn q(&self, path: &str) -> Result<Option<serde_json::Value>> {
+        query(&self.on(path))
     }
 
     pub fn project(&self) -> String {
@@ -112,7 +128,7 @@ impl Lxd {
     }
 
     fn instance(&self, node: &str) -> Result<Option<serde_json::Value>> {
-        query(&format!("/1.0/instances/{node}?project={}", self.project()))
+        self.q(&format!("/1.0/instances/{node}?project={}", self.project()))
     }
 
     fn status(&self, node: &str) -> Option<String> {
@@ -124,12 +140,12 @@ impl Lxd {
 
     /// The storage pool halab's containers use: the default profile's, else the first one.
     fn pool(&self) -> Result<String> {
-        if let Some(p) = query("/1.0/profiles/default")?
+        if let Some(p) = self.q("/1.0/profiles/default")?
             && let Some(pool) = p["devices"]["root"]["pool"].as_str()
         {
             return Ok(pool.to_string());
         }
-        let pools = query("/1.0/storage-pools")?.unwrap_or_default();
+        let pools = self.q("/1.0/storage-pools")?.unwrap_or_default();
         pools
             .as_array()
             .and_then(|a| a.first())
@@ -164,9 +180,9 @@ impl Lxd {
     /// The cached base image, built first when missing. Returns its alias and PostgreSQL version.
     fn ensure_image(&self, spec: &LabSpec) -> Result<(String, String)> {
         let (alias, rel) = self.image_alias(spec)?;
-        if let Some(a) = query(&format!("/1.0/images/aliases/{alias}"))? {
+        if let Some(a) = self.q(&format!("/1.0/images/aliases/{alias}"))? {
             let fp = a["target"].as_str().unwrap_or_default();
-            let img = query(&format!("/1.0/images/{fp}"))?.unwrap_or_default();
+            let img = self.q(&format!("/1.0/images/{fp}"))?.unwrap_or_default();
             let pg = img["properties"]["halab.pg_version"]
                 .as_str()
                 .unwrap_or_default()
@@ -253,6 +269,7 @@ impl Lxd {
         lxc()
             .args(["image", "import"])
             .arg(&tar)
+            .args(self.remote.as_ref().map(|r| format!("{r}:")))
             .args(["--alias", alias])
             .timeout(Some(Duration::from_secs(600)))
             .run_ok()?;
@@ -266,9 +283,12 @@ impl Lxd {
     }
 
     fn ensure_project_and_network(&self) -> Result<()> {
-        if query(&format!("/1.0/projects/{}", self.project()))?.is_none() {
+        if self
+            .q(&format!("/1.0/projects/{}", self.project()))?
+            .is_none()
+        {
             lxc()
-                .args(["project", "create", &self.project()])
+                .args(["project", "create", &self.on(&self.project())])
                 .args([
                     "-c",
                     "features.images=false",
@@ -279,9 +299,12 @@ impl Lxd {
                 ])
                 .run_ok()?;
         }
-        if query(&format!("/1.0/networks/{}", self.network()))?.is_none() {
+        if self
+            .q(&format!("/1.0/networks/{}", self.network()))?
+            .is_none()
+        {
             lxc()
-                .args(["network", "create", &self.network()])
+                .args(["network", "create", &self.on(&self.network())])
                 .args([
                     "ipv4.address=none",
                     "ipv6.address=none",
@@ -300,7 +323,7 @@ impl Lxd {
         loop {
             // `is-system-running --wait` fails at once while PID 1 is not up yet: retry.
             let out = self
-                .in_project(lxc().args(["exec", node]))
+                .in_project(lxc().args(["exec", &self.on(node)]))
                 .args(["--", "systemctl", "is-system-running", "--wait"])
                 .timeout(Some(Duration::from_secs(120)))
                 .run()?;
@@ -318,10 +341,10 @@ impl Lxd {
     /// A new node: launch, wait for systemd, undo what its role lacks, the lab's hosts file.
     fn create(&self, node: &NodeSpec, spec: &LabSpec, alias: &str, pool: &str) -> Result<()> {
         if self.instance(&node.name)?.is_some() {
-            self.in_project(lxc().args(["delete", "--force", &node.name]))
+            self.in_project(lxc().args(["delete", "--force", &self.on(&node.name)]))
                 .run_ok()?;
         }
-        self.in_project(lxc().args(["launch", alias, &node.name]))
+        self.in_project(lxc().args(["launch", &self.on(alias), &self.on(&node.name)]))
             .args(["--storage", pool, "--network", &self.network()])
             .arg("--config")
             .arg(format!("user.halab.ipv4={}/{}", node.address, node.prefix))
@@ -378,7 +401,7 @@ impl Lxd {
             (false, Some("Running")) => return Ok(NodeUp::Running),
             (false, Some(_)) => {
                 progress.message(&format!("starting {}", node.name));
-                self.in_project(lxc().args(["start", &node.name]))
+                self.in_project(lxc().args(["start", &self.on(&node.name)]))
                     .run_ok()?;
                 self.wait_running(&node.name)?;
                 NodeUp::Restarted
@@ -418,6 +441,19 @@ impl Backend for Lxd {
     }
 
     fn prepare(&self, _spec: &LabSpec, assume_yes: bool) -> Result<()> {
+        if let Some(r) = &self.remote {
+            // A remote is the user's server: never started or initialised by halab.
+            return query(&format!("{r}:/1.0")).map(|_| ()).map_err(|e| {
+                e.context(Problem::new(
+                    format!("the LXD remote `{r}` does not answer"),
+                    format!(
+                        "check it with `{} info {r}:`; `{} remote list` shows the remotes",
+                        client(),
+                        client()
+                    ),
+                ))
+            });
+        }
         ensure_daemon()?;
         ensure_initialised(assume_yes)
     }
@@ -485,7 +521,7 @@ impl Backend for Lxd {
             .into());
         }
         let mut c = self
-            .in_project(lxc().args(["exec", node]))
+            .in_project(lxc().args(["exec", &self.on(node)]))
             .args(["--cwd", "/", "--env", "LANG=C.UTF-8", "--"])
             .args(argv)
             .timeout(timeout.or(Some(crate::exec::DEFAULT_TIMEOUT)));
@@ -496,7 +532,7 @@ impl Backend for Lxd {
     }
 
     fn exec_attached(&self, node: &str, argv: &[String], env: &[(&str, &str)]) -> Result<i32> {
-        let mut c = self.in_project(lxc().args(["exec", node])).args([
+        let mut c = self.in_project(lxc().args(["exec", &self.on(node)])).args([
             "--cwd",
             "/root",
             "--env",
@@ -513,19 +549,32 @@ impl Backend for Lxd {
     }
 
     fn crash_node(&self, node: &str) -> Result<()> {
-        self.in_project(lxc().args(["stop", "--force", node]))
+        self.in_project(lxc().args(["stop", "--force", &self.on(node)]))
             .run_ok()?;
         Ok(())
     }
 
     fn snapshot(&self, nodes: &[String]) -> Result<bool> {
-        for n in nodes {
-            let snap = format!("{n}/{START_SNAPSHOT}");
-            let _ = self.in_project(lxc().args(["delete", &snap])).run();
-            self.in_project(lxc().args(["snapshot", n, START_SNAPSHOT]))
-                .timeout(Some(Duration::from_secs(300)))
-                .run_ok()?;
-        }
+        let results: Vec<Result<()>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = nodes
+                .iter()
+                .map(|n| {
+                    sc.spawn(move || -> Result<()> {
+                        let snap = self.on(&format!("{n}/{START_SNAPSHOT}"));
+                        let _ = self.in_project(lxc().args(["delete", &snap])).run();
+                        self.in_project(lxc().args(["snapshot", &self.on(n), START_SNAPSHOT]))
+                            .timeout(Some(Duration::from_secs(300)))
+                            .run_ok()?;
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("snapshot thread"))
+                .collect()
+        });
+        results.into_iter().collect::<Result<Vec<()>>>()?;
         Ok(true)
     }
 
@@ -535,20 +584,22 @@ impl Backend for Lxd {
                 .iter()
                 .map(|n| {
                     s.spawn(move || -> Result<Option<String>> {
-                        let has = query(&format!(
-                            "/1.0/instances/{n}/snapshots/{START_SNAPSHOT}?project={}",
-                            self.project()
-                        ))?
-                        .is_some();
+                        let has = self
+                            .q(&format!(
+                                "/1.0/instances/{n}/snapshots/{START_SNAPSHOT}?project={}",
+                                self.project()
+                            ))?
+                            .is_some();
                         if !has {
                             return Ok(None);
                         }
                         progress.message(&format!("restoring {n}"));
-                        self.in_project(lxc().args(["restore", n, START_SNAPSHOT]))
+                        self.in_project(lxc().args(["restore", &self.on(n), START_SNAPSHOT]))
                             .timeout(Some(Duration::from_secs(300)))
                             .run_ok()?;
                         if self.status(n).as_deref() != Some("Running") {
-                            self.in_project(lxc().args(["start", n])).run_ok()?;
+                            self.in_project(lxc().args(["start", &self.on(n)]))
+                                .run_ok()?;
                         }
                         self.wait_running(n)?;
                         progress.inc(n);
@@ -570,13 +621,30 @@ impl Backend for Lxd {
         Ok(out)
     }
 
+    fn purge_cache(&self) -> Result<usize> {
+        if which::which(client()).is_err() || (self.remote.is_none() && !daemon_answers()) {
+            return Ok(0);
+        }
+        let mut n = 0;
+        let aliases = self
+            .q("/1.0/images/aliases?recursion=1")?
+            .unwrap_or_default();
+        for a in aliases.as_array().into_iter().flatten() {
+            if let Some(name) = a["name"].as_str().filter(|n| n.starts_with("halab-")) {
+                lxc().args(["image", "delete", &self.on(name)]).run_ok()?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     fn down(&self) -> Result<()> {
-        if which::which(client()).is_err() || !daemon_answers() {
+        if which::which(client()).is_err() || (self.remote.is_none() && !daemon_answers()) {
             // No LXD: nothing of this lab can exist in it.
             return Ok(());
         }
         let project = self.project();
-        if let Some(list) = query(&format!("/1.0/instances?project={project}"))? {
+        if let Some(list) = self.q(&format!("/1.0/instances?project={project}"))? {
             for url in list
                 .as_array()
                 .into_iter()
@@ -590,17 +658,22 @@ impl Backend for Lxd {
                     .split('?')
                     .next()
                     .unwrap_or_default();
-                self.in_project(lxc().args(["delete", "--force", name]))
+                self.in_project(lxc().args(["delete", "--force", &self.on(name)]))
                     .timeout(Some(Duration::from_secs(300)))
                     .run_ok()?;
             }
         }
-        if query(&format!("/1.0/projects/{project}"))?.is_some() {
-            lxc().args(["project", "delete", &project]).run_ok()?;
-        }
-        if query(&format!("/1.0/networks/{}", self.network()))?.is_some() {
+        if self.q(&format!("/1.0/projects/{project}"))?.is_some() {
             lxc()
-                .args(["network", "delete", &self.network()])
+                .args(["project", "delete", &self.on(&project)])
+                .run_ok()?;
+        }
+        if self
+            .q(&format!("/1.0/networks/{}", self.network()))?
+            .is_some()
+        {
+            lxc()
+                .args(["network", "delete", &self.on(&self.network())])
                 .run_ok()?;
         }
         Ok(())
@@ -796,12 +869,14 @@ mod tests {
     #[test]
     fn names_fit_lxd_limits() {
         let d = LabDir::new(Path::new("/tmp/h"), "a-rather-long-lab-20");
-        let l = Lxd::new(&d);
+        let l = Lxd::new(&d, None);
         assert!(l.network().len() <= 15, "{}", l.network());
         assert_ne!(
             l.network(),
-            Lxd::new(&LabDir::new(Path::new("/tmp/h"), "b")).network()
+            Lxd::new(&LabDir::new(Path::new("/tmp/h"), "b"), None).network()
         );
+        assert_eq!(l.on("x"), "x");
+        assert_eq!(Lxd::new(&d, Some("srv".into())).on("lb-01"), "srv:lb-01");
         assert_eq!(l.project(), "halab-a-rather-long-lab-20");
     }
 }

@@ -121,12 +121,15 @@ pub trait Backend: Sync {
 
     /// Remove every trace of the lab this backend created (processes, networks, mounts).
     fn down(&self) -> Result<()>;
+
+    /// Remove what the backend caches across labs (base images); returns how many items.
+    fn purge_cache(&self) -> Result<usize>;
 }
 
-/// The backend of an existing or new lab.
-pub fn open(kind: BackendKind, dir: &LabDir) -> Box<dyn Backend> {
+/// The backend of an existing or new lab; `remote` places an lxd lab on an `lxc remote`.
+pub fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn Backend> {
     match kind {
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
-        BackendKind::Lxd => Box::new(lxd::Lxd::new(dir)),
+        BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, remote)),
     }
 }

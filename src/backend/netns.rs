@@ -301,8 +301,9 @@ impl Netns {
         Cmd::new("ip")
             .args(["-n", &ns, "-batch", "-"])
             .stdin(format!(
-                "link add {n} type veth peer name {iface} netns {pid}\nlink set {n} master br0 up\n",
+                "link add {n} type veth peer name {iface} address {mac} netns {pid}\nlink set {n} master br0 up\n",
                 n = node.name,
+                mac = node_mac(&self.lab, &node.name),
                 pid = h.init_pid
             ))
             .run_ok()?;
@@ -571,6 +572,10 @@ impl Backend for Netns {
         Ok(())
     }
 
+    fn purge_cache(&self) -> Result<usize> {
+        Ok(0)
+    }
+
     fn snapshot(&self, _nodes: &[String]) -> Result<bool> {
         Ok(false)
     }
@@ -603,6 +608,21 @@ impl Backend for Netns {
         }
         Ok(())
     }
+}
+
+/// A node's MAC address, the same every time it starts: a restarted node must be reachable at
+/// once, not after its neighbours' ARP caches expire (a real machine keeps its MAC too).
+fn node_mac(lab: &str, node: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in lab.bytes().chain([0]).chain(node.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    let b = h.to_be_bytes();
+    // 0x02: locally administered, unicast.
+    format!(
+        "02:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[3], b[4], b[5], b[6], b[7]
+    )
 }
 
 /// Start time (clock ticks since boot) of a live process; `None` when it is gone or a zombie.
@@ -649,6 +669,14 @@ mod tests {
         assert!(l.dirs.iter().all(|d| d.path.starts_with('/')));
         assert!(l.dirs.iter().any(|d| d.path == "/run"));
         assert!(l.postinst.contains_key("postgresql"));
+    }
+
+    #[test]
+    fn macs_are_stable_local_and_distinct() {
+        assert_eq!(node_mac("a", "lb-01"), node_mac("a", "lb-01"));
+        assert_ne!(node_mac("a", "lb-01"), node_mac("a", "lb-02"));
+        assert_ne!(node_mac("a", "lb-01"), node_mac("b", "lb-01"));
+        assert!(node_mac("a", "x").starts_with("02:"));
     }
 
     #[test]

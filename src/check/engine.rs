@@ -152,14 +152,6 @@ pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Repo
         .filter(|o| o.passed && o.note.is_none())
         .map(|o| o.id.clone())
         .collect();
-    if !newly.is_empty() {
-        let now = state::now_unix();
-        open.dir.update("check", |rec| {
-            for id in &newly {
-                rec.progress.entry(id.clone()).or_default().passed_at = Some(now);
-            }
-        })?;
-    }
     let total = outcomes.iter().map(|o| o.checks.len().max(1)).sum();
     let passed = outcomes
         .iter()
@@ -171,6 +163,17 @@ pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Repo
             }
         })
         .sum();
+    let now = state::now_unix();
+    open.dir.update("check", |rec| {
+        for id in &newly {
+            rec.progress.entry(id.clone()).or_default().passed_at = Some(now);
+        }
+        rec.last_check = Some(state::LastCheck {
+            at: now,
+            passed,
+            total,
+        });
+    })?;
     Ok(Report {
         lab: open.dir.name.clone(),
         lesson: lesson.id.clone(),

@@ -3,7 +3,7 @@
 //!
 //! Must not: run checks or change state.
 
-use super::engine::{CheckOutcome, Report};
+use super::engine::{CheckOutcome, Report, StepOutcome};
 use crate::ui;
 
 /// The report for a terminal or a log.
@@ -83,58 +83,73 @@ pub fn json(r: &Report) -> String {
     serde_json::to_string_pretty(r).expect("report serializes")
 }
 
-/// JUnit XML: one test suite per step, one test case per check.
-pub fn junit(r: &Report) -> String {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let failures: usize = r
-        .steps
+/// Several labs in one JSON document: `labs[]` (each as above), `passed`, `total`.
+pub fn json_all(reports: &[Report]) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "labs": reports,
+        "passed": reports.iter().map(|r| r.passed).sum::<usize>(),
+        "total": reports.iter().map(|r| r.total).sum::<usize>(),
+    }))
+    .expect("report serializes")
+}
+
+/// JUnit XML: one test suite per lab and step, one test case per check.
+pub fn junit(reports: &[Report]) -> String {
+    let failures: usize = reports
         .iter()
+        .flat_map(|r| &r.steps)
         .map(|st| st.checks.iter().filter(|c| !c.passed).count())
         .sum();
-    s += &format!(
-        "<testsuites name=\"halab {}\" tests=\"{}\" failures=\"{failures}\">\n",
-        xml(&r.lab),
-        r.total
-    );
-    for st in &r.steps {
-        let f = st.checks.iter().filter(|c| !c.passed).count();
-        s += &format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n",
-            xml(&format!("{}.{}", r.lesson, st.id)),
-            st.checks.len().max(1)
-        );
-        if st.checks.is_empty() {
-            s += &format!(
-                "    <testcase classname=\"{}\" name=\"recorded\">\n",
-                xml(&st.id)
-            );
-            if let Some(n) = &st.note {
-                s += &format!("      <system-out>{}</system-out>\n", xml(n));
-            }
-            s += "    </testcase>\n";
+    let total: usize = reports.iter().map(|r| r.total).sum();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    s += &format!("<testsuites name=\"halab\" tests=\"{total}\" failures=\"{failures}\">\n");
+    for r in reports {
+        for st in &r.steps {
+            s += &junit_step(r, st);
         }
-        for c in &st.checks {
-            s += &format!(
-                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">\n",
-                xml(&st.id),
-                xml(&c.id),
-                c.seconds
-            );
-            if !c.passed {
-                s += &format!(
-                    "      <failure message=\"{}\">{}</failure>\n",
-                    xml(&c.message),
-                    xml(&format!(
-                        "$ {} (on {}, {})\n{}\nexpected: {} ({})",
-                        c.command, c.node, c.status, c.output, c.expected, c.why
-                    ))
-                );
-            }
-            s += "    </testcase>\n";
-        }
-        s += "  </testsuite>\n";
     }
     s += "</testsuites>\n";
+    s
+}
+
+fn junit_step(r: &Report, st: &StepOutcome) -> String {
+    let failed = st.checks.iter().filter(|c| !c.passed).count();
+    let mut s = format!(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">\n",
+        xml(&format!("{}.{}.{}", r.lab, r.lesson, st.id)),
+        st.checks.len().max(1)
+    );
+    if st.checks.is_empty() {
+        s += &format!(
+            "    <testcase classname=\"{}\" name=\"recorded\">\n",
+            xml(&st.id)
+        );
+        if let Some(n) = &st.note {
+            s += &format!("      <system-out>{}</system-out>\n", xml(n));
+        }
+        s += "    </testcase>\n";
+    }
+    for c in &st.checks {
+        s += &format!(
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">\n",
+            xml(&st.id),
+            xml(&c.id),
+            c.seconds
+        );
+        if !c.passed {
+            let body = format!(
+                "$ {} (on {}, {})\n{}\nexpected: {} ({})",
+                c.command, c.node, c.status, c.output, c.expected, c.why
+            );
+            s += &format!(
+                "      <failure message=\"{}\">{}</failure>\n",
+                xml(&c.message),
+                xml(&body)
+            );
+        }
+        s += "    </testcase>\n";
+    }
+    s += "  </testsuite>\n";
     s
 }
 
@@ -146,4 +161,59 @@ fn xml(s: &str) -> String {
         .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_is_one_well_formed_document_for_several_labs() {
+        let report = |lab: &str, passed: bool| Report {
+            lab: lab.into(),
+            lesson: "ch32".into(),
+            passed: usize::from(passed),
+            total: 1,
+            steps: vec![StepOutcome {
+                id: "nginx-lb".into(),
+                title: "t".into(),
+                passed,
+                note: None,
+                checks: vec![CheckOutcome {
+                    id: "spread".into(),
+                    title: "t".into(),
+                    node: "client".into(),
+                    command: "curl <x> & y".into(),
+                    passed,
+                    status: "exit status 1".into(),
+                    output: "out".into(),
+                    message: if passed {
+                        String::new()
+                    } else {
+                        "broken \"here\"".into()
+                    },
+                    expected: "e".into(),
+                    why: "w".into(),
+                    hint: None,
+                    seconds: 0.5,
+                }],
+            }],
+        };
+        let x = junit(&[report("a", true), report("b", false)]);
+        assert!(
+            x.starts_with("<?xml") && x.trim_end().ends_with("</testsuites>"),
+            "{x}"
+        );
+        assert_eq!(x.matches("<testsuite ").count(), 2);
+        assert!(
+            x.contains("name=\"b.ch32.nginx-lb\" tests=\"1\" failures=\"1\""),
+            "{x}"
+        );
+        assert!(x.contains("message=\"broken &quot;here&quot;\""), "{x}");
+        assert!(x.contains("curl &lt;x&gt; &amp; y"), "{x}");
+        assert!(
+            x.contains("<testsuites name=\"halab\" tests=\"2\" failures=\"1\">"),
+            "{x}"
+        );
+    }
 }

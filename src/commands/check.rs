@@ -1,4 +1,4 @@
-//! `halab check`: grade the lab. Exit 0 when every step passes, 1 when some fail.
+//! `halab check`: grade the lab (or every lab). Exit 0 when every step passes, 1 when some fail.
 
 use anyhow::Result;
 
@@ -6,12 +6,29 @@ use crate::check::{engine, report};
 use crate::cli::{CheckArgs, CheckFormat, Global};
 
 pub fn run(g: &Global, a: CheckArgs) -> Result<i32> {
-    let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_deref())?;
-    let r = engine::grade(&open, &lesson, a.step.as_deref())?;
-    match a.format {
-        CheckFormat::Text => print!("{}", report::text(&r)),
-        CheckFormat::Json => println!("{}", report::json(&r)),
-        CheckFormat::Junit => print!("{}", report::junit(&r)),
+    let names: Vec<Option<String>> = if a.all {
+        super::all_labs()?.into_iter().map(Some).collect()
+    } else {
+        vec![g.lab.clone()]
+    };
+    let mut reports = Vec::new();
+    for name in &names {
+        let (open, _catalog, lesson) = super::open_with_lesson(name.as_deref())?;
+        reports.push(engine::grade(&open, &lesson, a.step.as_deref())?);
     }
-    Ok(if r.all_passed() { 0 } else { 1 })
+    let all_passed = reports.iter().all(|r| r.all_passed());
+    match (a.format, a.all) {
+        (CheckFormat::Text, _) => {
+            for r in &reports {
+                if a.all {
+                    println!("== lab `{}` ==", r.lab);
+                }
+                print!("{}", report::text(r));
+            }
+        }
+        (CheckFormat::Json, false) => println!("{}", report::json(&reports[0])),
+        (CheckFormat::Json, true) => println!("{}", report::json_all(&reports)),
+        (CheckFormat::Junit, _) => print!("{}", report::junit(&reports)),
+    }
+    Ok(if all_passed { 0 } else { 1 })
 }

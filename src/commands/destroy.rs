@@ -5,14 +5,14 @@ use anyhow::Result;
 use crate::cli::{DestroyArgs, Global};
 use crate::{lifecycle, state, ui};
 
-pub fn run(g: &Global, _a: DestroyArgs) -> Result<i32> {
+pub fn run(g: &Global, a: DestroyArgs) -> Result<i32> {
     let name = match &g.lab {
         Some(n) => n.clone(),
         None => state::resolve_lab(&state::home(), None)?.name,
     };
-    if lifecycle::destroy(&name)? {
+    if lifecycle::destroy(&name, a.purge_image)? {
         eprintln!(
-            "{} lab `{name}` destroyed: no process, namespace, mount or file of it is left",
+            "{} lab `{name}` destroyed: nothing of it is left",
             ui::green("✔")
         );
     } else {

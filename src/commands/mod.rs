@@ -6,6 +6,7 @@ pub mod check;
 pub mod destroy;
 pub mod exec;
 pub mod hint;
+pub mod labs;
 pub mod lessons;
 pub mod reset;
 pub mod shell;
@@ -20,6 +21,19 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::content::{Catalog, Lesson};
 use crate::lifecycle::OpenLab;
+
+/// Every lab on this machine (for `--all`), or an error saying there is none.
+pub fn all_labs() -> Result<Vec<String>> {
+    let names = crate::state::lab_names(&crate::state::home());
+    if names.is_empty() {
+        return Err(crate::ui::Problem::new(
+            "there is no lab on this machine",
+            "start one with `halab start LESSON`",
+        )
+        .into());
+    }
+    Ok(names)
+}
 
 /// The lab named by `--lab` (or the only one), the content, and the lab's lesson.
 pub fn open_with_lesson(lab: Option<&str>) -> Result<(OpenLab, Catalog, Lesson)> {
@@ -42,6 +56,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Hint => hint::run(g),
         Command::Solve(a) => solve::run(g, a),
         Command::Reset(a) => reset::run(g, a),
+        Command::Labs(a) => labs::run(a),
         Command::Alerts(a) => alerts::run(g, a),
         Command::Uptime(a) => uptime::run(a),
         Command::Lessons => lessons::run(g),

@@ -1,18 +1,41 @@
-//! `halab reset`: save the trainee's files, then rebuild the lab to its starting state.
+//! `halab reset [--to STEP] [--all]`: save the trainee's files, then put the lab back to its
+//! start (or to the start of STEP, solving the steps before it).
 
 use anyhow::Result;
 
 use crate::cli::{Global, ResetArgs};
 use crate::{solve, ui};
 
-pub fn run(g: &Global, _a: ResetArgs) -> Result<i32> {
-    let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_deref())?;
-    let saved = solve::reset(&open, &lesson)?;
-    eprintln!(
-        "{} lab `{}` is back at its start; the trainee's files were saved in `{}`",
-        ui::green("✔"),
-        open.dir.name,
-        saved.display()
-    );
+pub fn run(g: &Global, a: ResetArgs) -> Result<i32> {
+    let names: Vec<Option<String>> = if a.all {
+        super::all_labs()?.into_iter().map(Some).collect()
+    } else {
+        vec![g.lab.clone()]
+    };
+    for name in names {
+        let (open, catalog, lesson) = super::open_with_lesson(name.as_deref())?;
+        if let Some(to) = &a.to {
+            lesson.step_or_err(to)?;
+        }
+        let saved = solve::reset(&open, &lesson)?;
+        eprintln!(
+            "{} lab `{}` is back at its start; the trainee's files were saved in `{}`",
+            ui::green("✔"),
+            open.dir.name,
+            saved.display()
+        );
+        if let Some(to) = &a.to {
+            let i = lesson.step_index(to).expect("checked above");
+            if i > 0 {
+                let before = &lesson.steps[i - 1].id;
+                solve::solve(&open, &catalog, &lesson, Some(before))?;
+            }
+            eprintln!(
+                "{} lab `{}` is at the start of step `{to}`",
+                ui::green("✔"),
+                open.dir.name
+            );
+        }
+    }
     Ok(0)
 }

@@ -11,6 +11,7 @@ pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
         lesson: a.lesson,
         lab: g.lab.clone(),
         backend: a.backend,
+        lxd_remote: a.lxd_remote,
         yes: a.yes,
     })?;
     // Commands after this one find the lab by itself only when it is the only one.

@@ -52,6 +52,48 @@ pub fn netns_ready(test: &str) -> bool {
         )
 }
 
+/// Root and LXD installed (halab starts and initialises the daemon itself).
+pub fn lxd_ready(test: &str) -> bool {
+    can_run(test, "root", is_root())
+        && can_run(
+            test,
+            "LXD and debootstrap installed (run `scripts/test`)",
+            which("lxc") && which("debootstrap"),
+        )
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+/// `lxc query PATH` as JSON, `None` when absent.
+pub fn lxc_query(path: &str) -> Option<serde_json::Value> {
+    let o = std::process::Command::new("lxc")
+        .args(["query", path])
+        .output()
+        .ok()?;
+    o.status
+        .success()
+        .then(|| serde_json::from_slice(&o.stdout).ok())
+        .flatten()
+}
+
+/// Everything of an lxd lab still in LXD: its project, its bridge, its instances.
+pub fn lxd_leftovers(lab: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    if lxc_query(&format!("/1.0/projects/halab-{lab}")).is_some() {
+        left.push(format!("project halab-{lab}"));
+    }
+    let nets = lxc_query("/1.0/networks?recursion=1").unwrap_or_default();
+    for n in nets.as_array().into_iter().flatten() {
+        if n["config"]["user.halab.lab"] == lab {
+            left.push(format!("network {}", n["name"]));
+        }
+    }
+    left
+}
+
 /// A private state directory and the `halab` binary pointed at it.
 pub struct Home {
     pub dir: tempfile::TempDir,
