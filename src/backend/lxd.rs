@@ -472,38 +472,16 @@ impl Backend for Lxd {
         let (alias, _) = self.ensure_image(spec)?;
         let pool = self.pool()?;
         self.ensure_project_and_network()?;
-        let results: Vec<(String, Result<NodeUp>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = spec
-                .nodes
-                .iter()
-                .map(|node| {
-                    let (alias, pool) = (&alias, &pool);
-                    s.spawn(move || {
-                        let r = self.bring_up(
-                            node,
-                            spec,
-                            recreate.contains(&node.name),
-                            alias,
-                            pool,
-                            progress,
-                        );
-                        (node.name.clone(), r)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("node thread"))
-                .collect()
-        });
-        let mut out = BTreeMap::new();
-        for (name, r) in results {
-            out.insert(
-                name.clone(),
-                r.with_context(|| format!("starting node `{name}`"))?,
-            );
-        }
-        Ok(out)
+        super::for_each_node(&spec.nodes, |node| {
+            self.bring_up(
+                node,
+                spec,
+                recreate.contains(&node.name),
+                &alias,
+                &pool,
+                progress,
+            )
+        })
     }
 
     fn exec(

@@ -126,6 +126,35 @@ pub trait Backend: Sync {
     fn purge_cache(&self) -> Result<usize>;
 }
 
+/// Run `f` for every node at once. Returns the results by node name, or the first failure,
+/// naming its node.
+pub fn for_each_node<T: Send>(
+    nodes: &[NodeSpec],
+    f: impl Fn(&NodeSpec) -> Result<T> + Sync,
+) -> Result<BTreeMap<String, T>> {
+    let results: Vec<(String, Result<T>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = nodes
+            .iter()
+            .map(|node| {
+                let f = &f;
+                s.spawn(move || (node.name.clone(), f(node)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("node thread"))
+            .collect()
+    });
+    let mut out = BTreeMap::new();
+    for (name, r) in results {
+        out.insert(
+            name.clone(),
+            r.map_err(|e| e.context(format!("starting node `{name}`")))?,
+        );
+    }
+    Ok(out)
+}
+
 /// The backend of an existing or new lab; `remote` places an lxd lab on an `lxc remote`.
 pub fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn Backend> {
     match kind {

@@ -499,45 +499,16 @@ impl Backend for Netns {
         self.write_shared_files(spec)?;
         self.ensure_switch()?;
         let ports = self.switch_ports();
-        let results: Vec<(String, Result<NodeUp>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = spec
-                .nodes
-                .iter()
-                .map(|node| {
-                    let ports = &ports;
-                    let layout = &layout;
-                    s.spawn(move || {
-                        let r = self.bring_up(
-                            node,
-                            spec,
-                            recreate.contains(&node.name),
-                            ports,
-                            layout,
-                            progress,
-                        );
-                        (node.name.clone(), r)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("node thread"))
-                .collect()
-        });
-        let mut out = BTreeMap::new();
-        let mut errors = Vec::new();
-        for (name, r) in results {
-            match r {
-                Ok(u) => {
-                    out.insert(name, u);
-                }
-                Err(e) => errors.push(e.context(format!("starting node `{name}`"))),
-            }
-        }
-        if let Some(e) = errors.into_iter().next() {
-            return Err(e);
-        }
-        Ok(out)
+        super::for_each_node(&spec.nodes, |node| {
+            self.bring_up(
+                node,
+                spec,
+                recreate.contains(&node.name),
+                &ports,
+                &layout,
+                progress,
+            )
+        })
     }
 
     fn exec(
