@@ -23,7 +23,9 @@ fn help_teaches_and_lists_only_finished_commands() {
         assert!(h.contains(c), "help lacks {c}:\n{h}");
     }
     // Commands of later issues are absent until they work.
-    for c in ["check", "solve", "reset", "hint", "uptime", "alerts", "labs"] {
+    for c in [
+        "check", "solve", "reset", "hint", "uptime", "alerts", "labs",
+    ] {
         assert!(h.contains(&format!("  {c} ")), "help lacks `{c}`:\n{h}");
     }
     for c in ["drill", "doctor"] {

@@ -310,6 +310,8 @@ impl Lxd {
                     "ipv6.address=none",
                     "ipv4.nat=false",
                     "ipv6.nat=false",
+                    "ipv4.routing=false",
+                    "ipv6.routing=false",
                     "dns.mode=none",
                 ])
                 .arg(format!("user.halab.lab={}", self.lab))
