@@ -494,11 +494,7 @@ impl Backend for Lxd {
         timeout: Option<Duration>,
     ) -> Result<Output> {
         if self.status(node).as_deref() != Some("Running") {
-            return Err(Problem::new(
-                format!("node `{node}` of lab `{}` is not running", self.lab),
-                format!("`halab start --lab {}` brings it back", self.lab),
-            )
-            .into());
+            return Err(super::not_running(&self.lab, node));
         }
         let mut c = self
             .in_project(lxc().args(["exec", &self.on(node)]))

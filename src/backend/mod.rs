@@ -126,6 +126,15 @@ pub trait Backend: Sync {
     fn purge_cache(&self) -> Result<usize>;
 }
 
+/// The error for a command sent to a node that is not running, with the way back.
+pub fn not_running(lab: &str, node: &str) -> anyhow::Error {
+    crate::ui::Problem::new(
+        format!("node `{node}` of lab `{lab}` is not running"),
+        format!("`halab start --lab {lab}` brings it back"),
+    )
+    .into()
+}
+
 /// Run `f` for every node at once. Returns the results by node name, or the first failure,
 /// naming its node.
 pub fn for_each_node<T: Send>(

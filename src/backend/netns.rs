@@ -355,13 +355,7 @@ impl Netns {
     fn running_holder(&self, node: &str) -> Result<Holder> {
         self.holder(node)
             .filter(|_| self.is_running(node))
-            .ok_or_else(|| {
-                Problem::new(
-                    format!("node `{node}` of lab `{}` is not running", self.lab),
-                    format!("`halab start --lab {}` brings it back", self.lab),
-                )
-                .into()
-            })
+            .ok_or_else(|| super::not_running(&self.lab, node))
     }
 
     /// Every step that turns a started holder into a node with its packages installed.
