@@ -81,6 +81,15 @@ pub enum Command {
                             halab uptime --parallel 99 99       # two app servers, either is enough"
     )]
     Uptime(UptimeArgs),
+    /// Say what this machine lacks for each backend, and the command that fixes each
+    #[command(
+        after_help = "Exit status: 0 when the backend `halab start` would use (or `--backend`) is usable, 1 when not.\n\n\
+                      The backend `start` uses: `--backend`, else `HALAB_BACKEND`, else `backend = \"...\"` in\n\
+                      ~/.config/halab/config.toml, else the first usable of: an LXD daemon, a multipass daemon,\n\
+                      Linux (netns).\n\n\
+                      Examples:\n  halab doctor\n  halab doctor --backend multipass"
+    )]
+    Doctor(DoctorArgs),
     /// List the lessons halab can teach
     Lessons,
     /// Check lesson and lab files (every problem at once, with file and line)
@@ -94,7 +103,7 @@ pub enum Command {
 pub struct StartArgs {
     /// The lesson to build a lab for (`halab lessons` lists them)
     pub lesson: String,
-    /// How to realise the nodes (a lab keeps its backend for its whole life)
+    /// How to realise the nodes (default: `HALAB_BACKEND`, the config file, then what this machine has; see `halab doctor`). A lab keeps its backend for its whole life
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
     /// Place an lxd lab on this `lxc remote` (an LXD server or cluster) instead of the local daemon
@@ -103,6 +112,15 @@ pub struct StartArgs {
     /// Install missing host packages (and initialise LXD) without asking
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Check only this backend (and exit 0 when it is usable)
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]

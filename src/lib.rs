@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod content;
+pub mod doctor;
 pub mod exec;
 pub mod host;
 pub mod lifecycle;

@@ -3,7 +3,7 @@
 //!
 //! Must not: print prompts or tables (commands render), or know any node by name.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,11 +11,12 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use crate::content::lab::is_host_in;
 use crate::content::{Catalog, Lab};
 use crate::host;
 use crate::provision;
 use crate::state::{self, LabDir, LabLock, LabRecord, NodeRecord, Phase};
-use crate::template::Context;
+use crate::template::{Context, Facts};
 use crate::ui::{self, Problem, Progress};
 
 /// What `halab start` was asked to do.
@@ -54,8 +55,10 @@ impl OpenLab {
     pub fn open(explicit: Option<&str>) -> Result<OpenLab> {
         let dir = state::resolve_lab(&state::home(), explicit)?;
         let record = dir.load()?;
-        let lab = dir.load_lab()?;
+        let mut lab = dir.load_lab()?;
         let backend = backend::open(record.backend, &dir, record.remote.clone());
+        let live = backend.live_addresses()?;
+        localise(&mut lab, &record.facts, live.as_ref());
         Ok(OpenLab {
             dir,
             record,
@@ -84,6 +87,60 @@ impl OpenLab {
             &secrets,
         ))
     }
+}
+
+/// The lab as its backend made it. Where the backend and not the lab file decides the network
+/// (multipass), its interface, subnet and floating IP, and each node's address now (a node that
+/// is down: where it was last seen).
+pub fn localise(
+    lab: &mut Lab,
+    facts: &Facts,
+    live: Option<&BTreeMap<String, Vec<std::net::Ipv4Addr>>>,
+) {
+    let Some(net) = &facts.network else {
+        return;
+    };
+    lab.iface = net.iface.clone();
+    lab.subnet = net.subnet.clone();
+    if lab.vip.is_some() {
+        lab.vip = Some(net.vip.clone());
+    }
+    let vip = net.vip.parse().ok();
+    let (subnet, prefix) = lab.network();
+    for n in &mut lab.nodes {
+        let now = live
+            .and_then(|l| l.get(&n.name))
+            .and_then(|a| {
+                a.iter()
+                    .find(|a| Some(**a) != vip && is_host_in(**a, subnet, prefix))
+            })
+            .map(|a| a.to_string());
+        n.address = now
+            .or_else(|| net.last_seen.get(&n.name).cloned())
+            .unwrap_or_else(|| "0.0.0.0".into());
+    }
+}
+
+/// Write the lab's hosts file on every running node (where addresses come from DHCP, after
+/// every start: they may have changed).
+fn write_hosts(backend: &dyn Backend, lab: &Lab, name: &str) -> Result<()> {
+    let text = hosts_file(lab, name);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = lab
+            .nodes
+            .iter()
+            .filter(|n| backend.is_running(&n.name))
+            .map(|n| {
+                let text = &text;
+                s.spawn(move || {
+                    provision::put_file(backend, &n.name, "/etc/hosts", text, "0644", "root:root")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().expect("hosts thread"))
+    })
 }
 
 fn hosts_file(lab: &Lab, name: &str) -> String {
@@ -161,11 +218,18 @@ pub fn start(req: StartRequest) -> Result<Started> {
             .into());
         }
     }
-    let kind = existing
-        .as_ref()
-        .map(|r| r.backend)
-        .or(req.backend)
-        .unwrap_or(BackendKind::Netns);
+    let kind = match &existing {
+        Some(r) => r.backend,
+        None => {
+            // `--lxd-remote` says lxd by itself.
+            let flag = req
+                .backend
+                .or(req.lxd_remote.as_ref().map(|_| BackendKind::Lxd));
+            let choice = backend::choice::choose(flag)?;
+            ui::say(format!("backend: {} ({})", choice.kind, choice.reason));
+            choice.kind
+        }
+    };
     let remote = existing
         .as_ref()
         .map(|r| r.remote.clone())
@@ -188,7 +252,9 @@ pub fn start(req: StartRequest) -> Result<Started> {
         )
         .into());
     }
-    host::require_root(&format!("`halab start` on the {kind} backend"))?;
+    if kind != BackendKind::Multipass {
+        host::require_root(&format!("`halab start` on the {kind} backend"))?;
+    }
     let backend = backend::open(kind, &dir, remote.clone());
     let lab = match &existing {
         Some(_) => dir.load_lab()?,
@@ -237,8 +303,6 @@ pub fn start(req: StartRequest) -> Result<Started> {
         dir.save(&rec)?;
         rec
     };
-    let secrets = dir.secrets(&lab.secrets)?;
-    let ctx = Context::new(&lab, &name, &record.facts, &secrets);
     let recreate: BTreeSet<String> = lab
         .nodes
         .iter()
@@ -266,6 +330,18 @@ pub fn start(req: StartRequest) -> Result<Started> {
         });
     }
     progress.finish(&format!("{created} created, {restarted} restarted"));
+    // What only running nodes can tell (multipass: the network DHCP made, PostgreSQL's version).
+    if let Some(facts) = backend.discover(&spec(&lab, &name, &record.facts)?, &record.facts)? {
+        record.facts = facts;
+    }
+    let mut lab = lab;
+    let live = backend.live_addresses()?;
+    localise(&mut lab, &record.facts, live.as_ref());
+    if live.is_some() {
+        write_hosts(&*backend, &lab, &name).context("writing the lab's /etc/hosts on its nodes")?;
+    }
+    let secrets = dir.secrets(&lab.secrets)?;
+    let ctx = Context::new(&lab, &name, &record.facts, &secrets);
     for (n, u) in &ups {
         if *u == NodeUp::Created {
             record.nodes.entry(n.clone()).or_default().provisioned = false;
@@ -349,7 +425,9 @@ pub fn destroy(name: &str, purge_cache: bool) -> Result<bool> {
         .map(|r| r.backend)
         .unwrap_or(BackendKind::Netns);
     let had_dir = dir.path.exists();
-    host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
+    if kind != BackendKind::Multipass {
+        host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
+    }
     // Even without a record, look for leftovers of a build that crashed before writing one.
     let remote = record.and_then(|r| r.remote);
     backend::open(kind, &dir, remote.clone())

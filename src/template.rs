@@ -24,6 +24,25 @@ pub const HELP: &str = "known values: lab.id, lab.name, subnet, prefix, iface, v
 pub struct Facts {
     /// PostgreSQL major version installed in the nodes ("15" on Debian 12); empty when absent.
     pub pg_version: String,
+    /// The network as the backend made it, where it does not follow the lab file (multipass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkFacts>,
+}
+
+/// A network the backend chose: used instead of the lab file's subnet, interface, floating IP
+/// and addresses.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct NetworkFacts {
+    /// The nodes' interface (`ens3`, `enp0s1`...).
+    pub iface: String,
+    /// The subnet the nodes' addresses are in, CIDR (`192.168.64.0/24`).
+    pub subnet: String,
+    /// The floating IP: an address of the subnet no instance had when the lab was built.
+    pub vip: String,
+    /// Each node's address when it was last seen running: shown for a node that is down
+    /// (running nodes' addresses are always asked afresh).
+    #[serde(default)]
+    pub last_seen: BTreeMap<String, String>,
 }
 
 impl Facts {
@@ -31,6 +50,7 @@ impl Facts {
     pub fn example() -> Facts {
         Facts {
             pg_version: "15".into(),
+            network: None,
         }
     }
 }

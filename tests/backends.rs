@@ -1,5 +1,7 @@
 //! One conformance suite for every backend: start, exec, status, a node crashed and brought
-//! back, reset (snapshot or rebuild), destroy leaving nothing. Each backend runs the same body.
+//! back, reset (snapshot or rebuild), destroy leaving nothing. Each backend runs the same body;
+//! multipass runs it against the test double (`tests/support/multipass`), whose DHCP gives
+//! addresses outside 10.0.0.0/24 on an interface that is not eth0.
 
 mod support;
 
@@ -21,7 +23,25 @@ fn node_running(st: &serde_json::Value, node: &str) -> bool {
         .any(|n| n["name"] == node && n["running"] == true)
 }
 
-fn conformance(home: &Home, kind: BackendKind, lab: &str) {
+fn address(st: &serde_json::Value, node: &str) -> String {
+    st["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == node)
+        .and_then(|n| n["address"].as_str())
+        .unwrap_or_else(|| panic!("no address for {node} in {st}"))
+        .to_string()
+}
+
+/// What the lab's network must look like on a backend.
+struct Net {
+    /// Every node's address starts with this.
+    prefix: &'static str,
+    iface: &'static str,
+}
+
+fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
     let _guard = LabGuard::new(home, lab);
     let o = home.run(&[
         "--lab",
@@ -40,10 +60,32 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
     let nodes = st["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 8);
     assert!(nodes.iter().all(|n| n["running"] == true), "{st}");
+    let addresses: Vec<String> = nodes
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .map(|n| address(&st, n))
+        .collect();
     assert!(
-        nodes
-            .iter()
-            .any(|n| n["name"] == "pg-standby" && n["address"] == "10.0.0.31")
+        addresses.iter().all(|a| a.starts_with(net.prefix)),
+        "{addresses:?} not all in {}",
+        net.prefix
+    );
+    let vip = st["vip"].as_str().unwrap();
+    assert!(
+        vip.starts_with(net.prefix) && !addresses.iter().any(|a| a == vip),
+        "{st}"
+    );
+    let app02 = address(&st, "app-02");
+    let ip = home.ok(&[
+        "--lab", lab, "exec", "app-02", "--", "ip", "-o", "-4", "addr", "show", "dev", net.iface,
+    ]);
+    assert!(ip.contains(&format!("inet {app02}/")), "{ip}");
+    // Names resolve to the addresses the nodes have (the lab's /etc/hosts).
+    assert!(
+        home.ok(&[
+            "--lab", lab, "exec", "client", "--", "getent", "hosts", "app-02"
+        ])
+        .starts_with(&format!("{app02} ")),
     );
 
     // exec: output, exit codes and the network between nodes.
@@ -66,7 +108,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
             "--",
             "curl",
             "-s",
-            "10.0.0.21:8080"
+            &format!("{app02}:8080")
         ]),
         "app-02\n"
     );
@@ -85,8 +127,17 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
     );
 
     // A crashed node is down, and `start` brings it back with its services.
-    let b = backend::open(kind, &LabDir::new(home.path(), lab), None);
-    b.crash_node("app-02").unwrap();
+    let crash = |node: &str| match kind {
+        // The test's own PATH has no `multipass`: ask the double itself for the power cut.
+        BackendKind::Multipass => {
+            let o = support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
+            assert!(o.status.success(), "{}", text(&o.stderr));
+        }
+        _ => backend::open(kind, &LabDir::new(home.path(), lab), None)
+            .crash_node(node)
+            .unwrap(),
+    };
+    crash("app-02");
     std::thread::sleep(Duration::from_millis(300));
     assert!(!node_running(&status(home, lab), "app-02"));
     let o = home.run(&["--lab", lab, "start", "ch32"]);
@@ -104,10 +155,45 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
             "--",
             "curl",
             "-s",
-            "10.0.0.21:8080"
+            &format!("{app02}:8080")
         ]),
         "app-02\n"
     );
+
+    // Where DHCP gives the addresses, a node may come back with another one: halab asks
+    // again and rewrites every node's hosts file (the double's FAKE_MULTIPASS_READDRESS).
+    if kind == BackendKind::Multipass {
+        crash("app-02");
+        let o = home
+            .cmd()
+            .args(["--lab", lab, "start", "ch32"])
+            .env("FAKE_MULTIPASS_READDRESS", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let moved = address(&status(home, lab), "app-02");
+        assert_ne!(moved, app02, "the double was asked for a new address");
+        assert!(
+            home.ok(&[
+                "--lab", lab, "exec", "client", "--", "getent", "hosts", "app-02"
+            ])
+            .starts_with(&format!("{moved} "))
+        );
+        assert_eq!(
+            home.ok(&[
+                "--lab",
+                lab,
+                "exec",
+                "client",
+                "--",
+                "curl",
+                "-s",
+                "app-02:8080"
+            ]),
+            "app-02\n"
+        );
+    }
+    let app02 = address(&status(home, lab), "app-02");
 
     // reset puts a changed node back to its start.
     home.ok(&[
@@ -129,11 +215,12 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
             "--",
             "curl",
             "-s",
-            "10.0.0.21:8080"
+            &format!("{app02}:8080")
         ]),
         "changed\n"
     );
     home.ok(&["--lab", lab, "reset"]);
+    let app02 = address(&status(home, lab), "app-02");
     assert_eq!(
         home.ok(&[
             "--lab",
@@ -143,7 +230,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
             "--",
             "curl",
             "-s",
-            "10.0.0.21:8080"
+            &format!("{app02}:8080")
         ]),
         "app-02\n"
     );
@@ -156,6 +243,11 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str) {
             assert_eq!(support::lxd_leftovers(lab), Vec::<String>::new());
             assert!(!home.lab_dir(lab).exists());
         }
+        BackendKind::Multipass => {
+            home.ok(&["--lab", lab, "destroy"]);
+            assert_eq!(support::multipass_leftovers(lab), Vec::<String>::new());
+            assert!(!home.lab_dir(lab).exists());
+        }
     }
 }
 
@@ -165,7 +257,15 @@ fn conformance_netns() {
         return;
     }
     let _slot = lab_slot();
-    conformance(&Home::new(), BackendKind::Netns, "cf-netns");
+    conformance(
+        &Home::new(),
+        BackendKind::Netns,
+        "cf-netns",
+        Net {
+            prefix: "10.0.0.",
+            iface: "eth0",
+        },
+    );
 }
 
 #[test]
@@ -174,5 +274,32 @@ fn conformance_lxd() {
         return;
     }
     let _slot = lab_slot();
-    conformance(&Home::new(), BackendKind::Lxd, "cf-lxd");
+    conformance(
+        &Home::new(),
+        BackendKind::Lxd,
+        "cf-lxd",
+        Net {
+            prefix: "10.0.0.",
+            iface: "eth0",
+        },
+    );
+}
+
+#[test]
+fn conformance_multipass() {
+    if !support::multipass_ready("conformance_multipass") {
+        return;
+    }
+    let _slot = lab_slot();
+    let _double = support::DoubleGuard;
+    let home = Home::new().with_env("PATH", &support::path_with_double());
+    conformance(
+        &home,
+        BackendKind::Multipass,
+        "cf-mp",
+        Net {
+            prefix: "192.168.64.",
+            iface: "ens3",
+        },
+    );
 }

@@ -24,16 +24,14 @@ fn help_teaches_and_lists_only_finished_commands() {
     }
     // Commands of later issues are absent until they work.
     for c in [
-        "check", "solve", "reset", "hint", "uptime", "alerts", "labs",
+        "check", "solve", "reset", "hint", "uptime", "alerts", "labs", "doctor",
     ] {
         assert!(h.contains(&format!("  {c} ")), "help lacks `{c}`:\n{h}");
     }
-    for c in ["drill", "doctor"] {
-        assert!(
-            !h.contains(&format!("  {c} ")),
-            "help shows unfinished `{c}`:\n{h}"
-        );
-    }
+    assert!(
+        !h.contains("  drill "),
+        "help shows unfinished `drill`:\n{h}"
+    );
     let o = Home::new().run(&["exec", "--help"]);
     assert!(text(&o.stdout).contains("halab exec app-02 -- hostname"));
 }
@@ -380,4 +378,140 @@ fn halab_content_points_at_other_content() {
         "{e}"
     );
     assert!(e.contains("hint: run `halab validate`"), "{e}");
+}
+
+/// A home whose backend choice depends only on what the test sets: no `HALAB_BACKEND`, a
+/// private config directory, no `multipass` on PATH, and an LXD client that is not there.
+fn bare(config: Option<&str>) -> (Home, tempfile::TempDir) {
+    let xdg = tempfile::tempdir().unwrap();
+    if let Some(c) = config {
+        std::fs::create_dir_all(xdg.path().join("halab")).unwrap();
+        std::fs::write(xdg.path().join("halab/config.toml"), c).unwrap();
+    }
+    let path: Vec<String> = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| !std::path::Path::new(d).join("multipass").exists())
+        .map(String::from)
+        .collect();
+    let home = Home::new()
+        .with_env("XDG_CONFIG_HOME", xdg.path().to_str().unwrap())
+        .with_env("PATH", &path.join(":"))
+        .with_env("HALAB_LXD_CLIENT", "/nonexistent/lxc");
+    (home, xdg)
+}
+
+fn doctor_json(home: &Home, env: &[(&str, &str)], args: &[&str]) -> (i32, serde_json::Value) {
+    let mut c = home.cmd();
+    c.env_remove("HALAB_BACKEND")
+        .args(["doctor", "--format", "json"])
+        .args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
+    (o.status.code().unwrap(), v)
+}
+
+#[test]
+fn backend_choice_goes_flag_then_environment_then_config_then_detection() {
+    let (home, _x) = bare(Some("backend = \"multipass\"\n"));
+    // The config file, when nothing else says.
+    let (_, v) = doctor_json(&home, &[], &[]);
+    assert_eq!(v["chosen"], "multipass", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("config.toml"), "{v}");
+    // HALAB_BACKEND beats the config file.
+    let (_, v) = doctor_json(&home, &[("HALAB_BACKEND", "lxd")], &[]);
+    assert_eq!(v["chosen"], "lxd");
+    assert_eq!(v["reason"], "`HALAB_BACKEND=lxd`");
+    // --backend beats both.
+    let (_, v) = doctor_json(&home, &[("HALAB_BACKEND", "lxd")], &["--backend", "netns"]);
+    assert_eq!(v["chosen"], "netns");
+    assert_eq!(v["reason"], "`--backend netns`");
+    // Nothing set: what the machine has. No LXD client, no multipass: netns for root.
+    let (bare_home, _y) = bare(None);
+    let (_, v) = doctor_json(&bare_home, &[], &[]);
+    assert_eq!(v["chosen"], "netns", "{v}");
+    assert!(v["reason"].as_str().unwrap().starts_with("detected"), "{v}");
+    // A misspelt backend is an error that suggests the right name.
+    let (code, v) = doctor_json(&bare_home, &[("HALAB_BACKEND", "multipas")], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["chosen"], serde_json::Value::Null);
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `multipass`"),
+        "{v}"
+    );
+}
+
+#[test]
+fn start_says_which_backend_and_why_before_it_needs_it() {
+    let (home, _x) = bare(None);
+    let o = home
+        .cmd()
+        .env("HALAB_BACKEND", "multipass")
+        .args(["start", "ch32"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("backend: multipass (`HALAB_BACKEND=multipass`)"),
+        "{err}"
+    );
+    assert!(err.contains("`multipass` is not installed"), "{err}");
+    assert!(err.contains("snap install multipass"), "{err}");
+    assert!(!home.lab_dir("ch32").exists(), "a lab was recorded");
+}
+
+#[test]
+fn doctor_names_what_is_missing_and_the_command_that_fixes_it() {
+    let (home, _x) = bare(None);
+    // multipass is not on this PATH: not usable, with the way to install it, exit 1.
+    let mut c = home.cmd();
+    let o = c
+        .args(["doctor", "--backend", "multipass"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.contains("multipass  not usable"), "{out}");
+    assert!(out.contains("✘ `multipass`"), "{out}");
+    assert!(
+        out.contains("fix: install multipass: `sudo snap install multipass`"),
+        "{out}"
+    );
+    // No LXD client: the row says so and how to install it.
+    let (code, v) = doctor_json(&home, &[], &["--backend", "lxd"]);
+    assert_eq!(code, 1);
+    let lxd = &v["backends"][0];
+    assert_eq!(lxd["backend"], "lxd");
+    assert_eq!(lxd["usable"], false);
+    assert_eq!(lxd["items"][0]["ok"], false);
+    assert!(
+        lxd["items"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("apt-get install lxd"),
+        "{v}"
+    );
+    // The full table has every backend, and exit 0 when the chosen one is usable.
+    let o = home
+        .cmd()
+        .env_remove("HALAB_BACKEND")
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let out = text(&o.stdout);
+    for b in ["netns ", "lxd ", "multipass "] {
+        assert!(out.contains(b), "{out}");
+    }
+    if support::netns_ready("doctor (netns usable)") {
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(out.contains("chosen backend: netns (detected"), "{out}");
+    }
 }

@@ -52,7 +52,7 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
     (
         "keepalived",
         "vip-on-lb-01",
-        "lb-01 does not hold the floating IP 10.0.0.100",
+        "lb-01 does not hold the floating IP {vip}",
     ),
     (
         "pg-primary",
@@ -77,7 +77,7 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
     (
         "review",
         "app-server-dies",
-        "with app-01 down, requests through 10.0.0.100 failed",
+        "with app-01 down, requests through {vip} failed",
     ),
 ];
 
@@ -90,6 +90,36 @@ fn lifecycle_on_netns() {
     lifecycle(&Home::new(), "netns");
 }
 
+/// The content from a copy of the lab file with another subnet and interface name: nothing in
+/// the lesson, its checks or its solutions may assume 10.0.0.x or eth0.
+#[test]
+fn lifecycle_on_netns_with_another_subnet_and_interface() {
+    if !netns_ready("lifecycle_on_netns_with_another_subnet_and_interface") {
+        return;
+    }
+    let _slot = lab_slot();
+    let content = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["lessons", "labs", "solutions"] {
+        let o = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(repo.join(dir))
+            .arg(content.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let lab_file = content.path().join("labs/ch32.toml");
+    let lab = std::fs::read_to_string(&lab_file).unwrap();
+    let moved = lab
+        .replace("10.0.0.", "172.20.5.")
+        .replace("iface = \"eth0\"", "iface = \"lan5\"");
+    assert!(moved.contains("iface = \"lan5\"") && !moved.contains("10.0.0"));
+    std::fs::write(&lab_file, moved).unwrap();
+    let home = Home::new().with_env("HALAB_CONTENT", content.path().to_str().unwrap());
+    lifecycle(&home, "netns");
+}
+
 #[test]
 fn lifecycle_on_lxd() {
     if !support::lxd_ready("lifecycle_on_lxd") {
@@ -97,6 +127,32 @@ fn lifecycle_on_lxd() {
     }
     let _slot = lab_slot();
     lifecycle(&Home::new(), "lxd");
+}
+
+/// Through the multipass backend, against the test double: DHCP addresses in
+/// 192.168.64.0/24 on `ens3`, a floating IP picked free in that subnet.
+#[test]
+fn lifecycle_on_multipass() {
+    if !support::multipass_ready("lifecycle_on_multipass") {
+        return;
+    }
+    let _slot = lab_slot();
+    let _double = support::DoubleGuard;
+    lifecycle(
+        &Home::new().with_env("PATH", &support::path_with_double()),
+        "multipass",
+    );
+}
+
+fn node_address(status: &Value, node: &str) -> String {
+    status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == node)
+        .and_then(|n| n["address"].as_str())
+        .unwrap()
+        .to_string()
 }
 
 /// The lesson's own test on one backend.
@@ -111,6 +167,12 @@ fn lifecycle(home: &Home, backend: &str) {
         backend,
         "--yes",
     ]);
+
+    // The addresses as the backend made them (the lab file's, or multipass's DHCP).
+    let status: Value =
+        serde_json::from_str(&home.ok(&["--lab", "lc", "status", "--format", "json"])).unwrap();
+    let vip = status["vip"].as_str().unwrap().to_string();
+    let primary = node_address(&status, "pg-primary");
 
     // A fresh lab: every step fails, and for the reason the lesson gives.
     let (code, fresh) = check_json(home, "lc", None);
@@ -130,6 +192,7 @@ fn lifecycle(home: &Home, backend: &str) {
         }
     }
     for (s, c, msg) in FRESH_FAILURES {
+        let msg = &msg.replace("{vip}", &vip);
         let c = check(&fresh, s, c);
         assert_eq!(c["passed"], false, "{c}");
         assert!(
@@ -172,7 +235,7 @@ fn lifecycle(home: &Home, backend: &str) {
     );
     let alerts = home.ok(&["--lab", "lc", "alerts", "--format", "json"]);
     assert!(
-        alerts.contains("Primary database 10.0.0.30 is DOWN"),
+        alerts.contains(&format!("Primary database {primary} is DOWN")),
         "{alerts}"
     );
 
@@ -187,10 +250,20 @@ fn lifecycle(home: &Home, backend: &str) {
     assert_eq!(backups.len(), 1);
     let b = backups[0].path();
     assert!(saved.contains(&b.display().to_string()), "{saved}");
+    let pg = std::fs::read_dir(b.join("pg-primary/etc/postgresql"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .file_name();
+    let pg_conf = format!(
+        "pg-primary/etc/postgresql/{}/main/conf.d/replication.conf",
+        pg.to_string_lossy()
+    );
     for f in [
         "lb-01/etc/nginx/sites-available/lb",
         "lb-02/etc/keepalived/keepalived.conf",
-        "pg-primary/etc/postgresql/15/main/conf.d/replication.conf",
+        &pg_conf,
         "pg-standby/var/lib/postgresql/.pgpass",
         "pg-standby/usr/local/bin/health-check-primary.sh",
         "pg-standby/etc/cron.d/health-check-primary",
@@ -208,11 +281,16 @@ fn lifecycle(home: &Home, backend: &str) {
             s["id"]
         );
     }
-    if backend == "netns" {
-        destroy_and_check(home, "lc");
-    } else {
-        home.ok(&["--lab", "lc", "destroy"]);
-        assert_eq!(support::lxd_leftovers("lc"), Vec::<String>::new());
+    match backend {
+        "netns" => destroy_and_check(home, "lc"),
+        "lxd" => {
+            home.ok(&["--lab", "lc", "destroy"]);
+            assert_eq!(support::lxd_leftovers("lc"), Vec::<String>::new());
+        }
+        _ => {
+            home.ok(&["--lab", "lc", "destroy"]);
+            assert_eq!(support::multipass_leftovers("lc"), Vec::<String>::new());
+        }
     }
 }
 

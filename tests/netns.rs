@@ -492,6 +492,26 @@ fn a_crashed_node_comes_back_with_start() {
         "{}",
         text(&o.stderr)
     );
+    // A lab keeps its backend: another default does not move it, another `--backend` is refused.
+    let o = home
+        .cmd()
+        .args(["--lab", "td", "start", "ch32"])
+        .env("HALAB_BACKEND", "lxd")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("already up (8 nodes on netns)"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = home.run(&["--lab", "td", "start", "ch32", "--backend", "lxd"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("lab `td` runs on the netns backend, not lxd"),
+        "{}",
+        text(&o.stderr)
+    );
     // Its data survived the crash: appdb is still there.
     assert_lab_works(&home, "td");
     let db = home.ok(&[

@@ -47,13 +47,10 @@ pub struct Lxd {
     remote: Option<String>,
 }
 
-/// The LXD client: `lxc`, or `incus` where that is what is installed.
-fn client() -> &'static str {
-    if which::which("lxc").is_err() && which::which("incus").is_ok() {
-        "incus"
-    } else {
-        "lxc"
-    }
+/// The LXD client: `lxc`, or `incus` where that is what is installed (`HALAB_LXD_CLIENT` names
+/// another).
+fn client() -> String {
+    super::choice::lxd_client()
 }
 
 fn lxc() -> Cmd {
@@ -483,7 +480,10 @@ impl Backend for Lxd {
 
     fn facts(&self, spec: &LabSpec) -> Result<Facts> {
         let (_, pg) = self.ensure_image(spec)?;
-        Ok(Facts { pg_version: pg })
+        Ok(Facts {
+            pg_version: pg,
+            network: None,
+        })
     }
 
     fn up(

@@ -4,7 +4,9 @@
 //!
 //! Must not: know any lesson, step or node by name, or provision a role (that is `provision`).
 
+pub mod choice;
 pub mod lxd;
+pub mod multipass;
 pub mod netns;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +29,8 @@ pub enum BackendKind {
     Netns,
     /// LXD (or incus) containers with real systemd; a cached base image; snapshots for reset.
     Lxd,
+    /// multipass VMs (macOS, Windows, Linux) from Ubuntu images with cloud-init; minutes to build.
+    Multipass,
 }
 
 impl std::fmt::Display for BackendKind {
@@ -34,6 +38,7 @@ impl std::fmt::Display for BackendKind {
         f.write_str(match self {
             BackendKind::Netns => "netns",
             BackendKind::Lxd => "lxd",
+            BackendKind::Multipass => "multipass",
         })
     }
 }
@@ -84,6 +89,19 @@ pub trait Backend: Sync {
 
     /// Facts about the software the nodes will run (may build what the nodes are made from).
     fn facts(&self, spec: &LabSpec) -> Result<Facts>;
+
+    /// Facts only running nodes can tell (a VM's interface, subnet, PostgreSQL version), asked
+    /// after `up`; `known` are the lab's facts so far (a floating IP once picked stays).
+    /// `None`: `facts` knew everything.
+    fn discover(&self, _spec: &LabSpec, _known: &Facts) -> Result<Option<Facts>> {
+        Ok(None)
+    }
+
+    /// Every IPv4 address each running node has now, where the backend and not the lab file
+    /// gives addresses (DHCP). Asked at every use, never kept. `None`: the lab file's.
+    fn live_addresses(&self) -> Result<Option<BTreeMap<String, Vec<Ipv4Addr>>>> {
+        Ok(None)
+    }
 
     /// Bring every node up. Nodes named in `recreate` are built anew from nothing; the others
     /// are left alone when running and restarted when not. Idempotent.
@@ -169,5 +187,6 @@ pub fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn 
     match kind {
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
         BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, remote)),
+        BackendKind::Multipass => Box::new(multipass::Multipass::new(dir)),
     }
 }

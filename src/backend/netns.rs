@@ -479,6 +479,7 @@ impl Backend for Netns {
         versions.sort();
         Ok(Facts {
             pg_version: versions.last().map(|v| v.to_string()).unwrap_or_default(),
+            network: None,
         })
     }
 

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod check;
 pub mod destroy;
+pub mod doctor;
 pub mod exec;
 pub mod hint;
 pub mod labs;
@@ -59,6 +60,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Labs(a) => labs::run(a),
         Command::Alerts(a) => alerts::run(g, a),
         Command::Uptime(a) => uptime::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Lessons => lessons::run(g),
         Command::Validate(a) => validate::run(g, a),
     }

@@ -166,6 +166,11 @@ impl Catalog {
         }
     }
 
+    /// Every lab file.
+    pub fn labs(&self) -> impl Iterator<Item = &Lab> {
+        self.labs.iter().map(|(_, l)| l)
+    }
+
     pub fn lab(&self, id: &str) -> Option<&(Source, Lab)> {
         self.labs.iter().find(|(_, l)| l.id == id)
     }

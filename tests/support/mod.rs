@@ -94,9 +94,75 @@ pub fn lxd_leftovers(lab: &str) -> Vec<String> {
     left
 }
 
+/// Root, LXD and python3 with PyYAML: what the multipass test double
+/// (`tests/support/multipass`) runs on.
+pub fn multipass_ready(test: &str) -> bool {
+    lxd_ready(test)
+        && can_run(
+            test,
+            "python3 with PyYAML for the multipass test double (run `scripts/test`)",
+            std::process::Command::new("python3")
+                .args(["-c", "import yaml"])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+        )
+}
+
+/// `tests/support`, where the multipass test double is: first on PATH, it stands in for
+/// `multipass`.
+pub fn double_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support")
+}
+
+/// PATH with the multipass test double first.
+pub fn path_with_double() -> String {
+    format!(
+        "{}:{}",
+        double_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Run the multipass test double itself.
+pub fn double(args: &[&str]) -> Output {
+    std::process::Command::new(double_dir().join("multipass"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the multipass test double")
+}
+
+/// The multipass instances of a lab (`halab-LAB-NODE`) still in the double.
+pub fn multipass_leftovers(lab: &str) -> Vec<String> {
+    let o = double(&["list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    v["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["name"].as_str())
+        .filter(|n| n.starts_with(&format!("halab-{lab}-")))
+        .map(|n| format!("multipass instance {n}"))
+        .collect()
+}
+
+/// Removes the double's network and helper when dropped (its cached image stays).
+pub struct DoubleGuard;
+
+impl Drop for DoubleGuard {
+    fn drop(&mut self) {
+        let o = double(&["double-teardown"]);
+        if !o.status.success() {
+            eprintln!("multipass double teardown failed: {}", text(&o.stderr));
+        }
+    }
+}
+
 /// A private state directory and the `halab` binary pointed at it.
 pub struct Home {
     pub dir: tempfile::TempDir,
+    /// Environment for every halab run of this home (`HALAB_CONTENT`, `PATH`...).
+    pub env: Vec<(String, String)>,
 }
 
 impl Home {
@@ -107,7 +173,14 @@ impl Home {
                 .prefix("halab-test-")
                 .tempdir()
                 .unwrap(),
+            env: Vec::new(),
         }
+    }
+
+    /// The same, with `key=value` in every run's environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Home {
+        self.env.push((key.to_string(), value.to_string()));
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -116,9 +189,14 @@ impl Home {
 
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("halab"));
+        // Tests say their backend; without one it is netns, whatever daemons this host runs.
         c.env("HALAB_HOME", self.path())
             .env("NO_COLOR", "1")
+            .env("HALAB_BACKEND", "netns")
             .env_remove("HALAB_LAB");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
         c.stdin(std::process::Stdio::null());
         c
     }

@@ -1,0 +1,183 @@
+//! Which backend a new lab gets, and why: `--backend`, then `HALAB_BACKEND`, then `backend =` in
+//! halab's config file, then what this machine has (an LXD daemon that answers, then a
+//! multipass daemon that answers, then Linux: netns). An existing lab keeps its own backend.
+//!
+//! Must not: build, change or start anything; it only looks.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::ValueEnum as _;
+use serde::Deserialize;
+
+use super::BackendKind;
+use crate::exec::Cmd;
+use crate::ui::Problem;
+
+/// A backend and the reason it was chosen, as shown to the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub kind: BackendKind,
+    pub reason: String,
+}
+
+/// halab's own settings (`~/.config/halab/config.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The backend new labs get when neither `--backend` nor `HALAB_BACKEND` says.
+    #[serde(default)]
+    pub backend: Option<String>,
+}
+
+/// `$XDG_CONFIG_HOME/halab/config.toml`, else `~/.config/halab/config.toml`.
+pub fn config_path() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("halab/config.toml"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".config/halab/config.toml"))
+}
+
+fn parse_kind(value: &str, from: &str) -> Result<BackendKind> {
+    BackendKind::from_str(value.trim(), true).map_err(|_| {
+        let names: Vec<String> = BackendKind::value_variants()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let mut hint = format!("use one of: {}", names.join(", "));
+        if let Some(m) = crate::content::diag::did_you_mean(value, names.iter().map(String::as_str))
+        {
+            hint = format!("did you mean `{m}`? ({hint})");
+        }
+        Problem::new(format!("{from} names no backend: `{value}`"), hint).into()
+    })
+}
+
+fn load_config() -> Result<Option<(Config, PathBuf)>> {
+    let Some(path) = config_path() else {
+        return Ok(None);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Another user's home (`sudo` keeping HOME, say): as if there were none, but said.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            crate::ui::warn(format!(
+                "cannot read `{}`: {e}; ignoring it",
+                path.display()
+            ));
+            return Ok(None);
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    };
+    let config: Config = toml::from_str(&text).map_err(|e| {
+        Problem::new(
+            format!("`{}` is not valid: {}", path.display(), e.message()),
+            "it takes one setting: `backend = \"netns\"` (or \"lxd\", \"multipass\")",
+        )
+    })?;
+    Ok(Some((config, path)))
+}
+
+/// The LXD client halab uses: `HALAB_LXD_CLIENT` (`lxc`, `incus` or a path), else `lxc`, else
+/// `incus` when only that is installed.
+pub fn lxd_client() -> String {
+    if let Some(c) = std::env::var_os("HALAB_LXD_CLIENT").filter(|c| !c.is_empty()) {
+        return c.to_string_lossy().into_owned();
+    }
+    if which::which("lxc").is_err() && which::which("incus").is_ok() {
+        "incus".into()
+    } else {
+        "lxc".into()
+    }
+}
+
+/// Whether an LXD daemon answers this user (installed, running, and reachable: root or the
+/// `lxd` group).
+pub fn lxd_answers() -> bool {
+    which::which(lxd_client()).is_ok()
+        && Cmd::new(lxd_client())
+            .args(["query", "/1.0"])
+            .timeout(Some(Duration::from_secs(10)))
+            .run()
+            .is_ok_and(|o| o.success())
+}
+
+/// Whether a multipass daemon answers.
+pub fn multipass_answers() -> bool {
+    which::which("multipass").is_ok()
+        && super::multipass::versions().is_ok_and(|(_, daemon)| daemon.is_some())
+}
+
+/// The backend for a new lab, and why.
+pub fn choose(flag: Option<BackendKind>) -> Result<Choice> {
+    if let Some(kind) = flag {
+        return Ok(Choice {
+            kind,
+            reason: format!("`--backend {kind}`"),
+        });
+    }
+    if let Some(v) = std::env::var("HALAB_BACKEND")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        return Ok(Choice {
+            kind: parse_kind(&v, "`HALAB_BACKEND`")?,
+            reason: format!("`HALAB_BACKEND={v}`"),
+        });
+    }
+    if let Some((config, path)) = load_config()?
+        && let Some(v) = config.backend
+    {
+        let from = format!("`backend` in `{}`", path.display());
+        return Ok(Choice {
+            kind: parse_kind(&v, &from)?,
+            reason: from,
+        });
+    }
+    detect()
+}
+
+/// What this machine has, in the order a trainee would want it.
+pub fn detect() -> Result<Choice> {
+    if lxd_answers() {
+        return Ok(Choice {
+            kind: BackendKind::Lxd,
+            reason: "detected: an LXD daemon answers".into(),
+        });
+    }
+    if multipass_answers() {
+        return Ok(Choice {
+            kind: BackendKind::Multipass,
+            reason: "detected: a multipass daemon answers".into(),
+        });
+    }
+    if cfg!(target_os = "linux") {
+        // Without root this ends in the exact `sudo` line to run.
+        return Ok(Choice {
+            kind: BackendKind::Netns,
+            reason: "detected: Linux, and no LXD or multipass daemon answers".into(),
+        });
+    }
+    Err(Problem::new(
+        "no backend can run a lab here: no LXD or multipass daemon answers, and the netns backend needs Linux",
+        "`halab doctor` says what each backend lacks and how to fix it",
+    )
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_names_parse_with_a_suggestion() {
+        assert_eq!(parse_kind("LXD", "x").unwrap(), BackendKind::Lxd);
+        let e = parse_kind("multipas", "`HALAB_BACKEND`").unwrap_err();
+        let p = e.downcast_ref::<Problem>().unwrap();
+        assert!(p.hint.contains("did you mean `multipass`"), "{}", p.hint);
+    }
+}
