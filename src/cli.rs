@@ -73,6 +73,16 @@ pub enum Command {
     Reset(ResetArgs),
     /// List the labs on this machine: backend, lesson, current step, steps passed, last check
     Labs(LabsArgs),
+    /// Break the lab on purpose and measure what the chapter claims (failed requests, seconds to failover, rows lost)
+    #[command(
+        after_help = "Drills of ch32: app-down (an app server dies), lb-failover (the load balancer holding the\n\
+                      floating IP dies), db-failover (the primary database dies), all (the chapter's table).\n\
+                      Each puts the lab back, or says what it left changed and how to rebuild it.\n\
+                      Results are kept: `halab check --drills` grades them against the lesson's limits.\n\n\
+                      Examples:\n  sudo halab drill app-down\n  sudo halab drill lb-failover --format json\n  \
+                      sudo halab drill db-failover --promote\n  sudo halab drill all"
+    )]
+    Drill(DrillArgs),
     /// Show what arrived at the lab's alert sink (the health check's alerts)
     Alerts(AlertsArgs),
     /// The uptime arithmetic: downtime per year, month, week and day
@@ -112,6 +122,17 @@ pub struct StartArgs {
     /// Install missing host packages (and initialise LXD) without asking
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    /// The drill (`all` runs every drill of the lesson, the chapter's table)
+    pub name: String,
+    /// Promote the standby yourself when the drill needs it, instead of waiting for the trainee
+    #[arg(long)]
+    pub promote: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]
@@ -179,6 +200,9 @@ pub struct CheckArgs {
     /// Grade every lab on this machine in one report (instructors)
     #[arg(long, conflicts_with = "lab")]
     pub all: bool,
+    /// Also grade the latest result of each drill (`halab drill`) against the lesson's limits
+    #[arg(long)]
+    pub drills: bool,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 }

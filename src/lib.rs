@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod content;
 pub mod doctor;
+pub mod drill;
 pub mod exec;
 pub mod host;
 pub mod lifecycle;

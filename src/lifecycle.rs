@@ -299,6 +299,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
             remote: remote.clone(),
             progress: Default::default(),
             last_check: None,
+            drills: Default::default(),
         };
         dir.save(&rec)?;
         rec

@@ -198,6 +198,8 @@ pub fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
     }
     open.dir.update("reset", |rec| {
         rec.progress.clear();
+        // Drill figures described the lab before; they say nothing of the new one.
+        rec.drills.clear();
         rec.phase = state::Phase::Building;
         for (n, r) in rec.nodes.iter_mut() {
             if !restored.contains(n) {

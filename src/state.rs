@@ -105,6 +105,9 @@ pub struct LabRecord {
     /// The latest full or partial `halab check`.
     #[serde(default)]
     pub last_check: Option<LastCheck>,
+    /// The latest result of each drill (`halab drill`), by drill id.
+    #[serde(default)]
+    pub drills: BTreeMap<String, crate::drill::DrillResult>,
 }
 
 /// A summary of a `halab check` run.

@@ -119,6 +119,13 @@ impl Context {
         Context { base }
     }
 
+    /// The same values plus `name` (e.g. a drill's `baseline`).
+    pub fn with(&self, name: &'static str, value: impl Serialize) -> Context {
+        let mut base = self.base.clone();
+        base.insert(name, ser(value));
+        Context { base }
+    }
+
     /// The same values plus `run_id`, unique to one run of a check (for probe rows and markers).
     pub fn with_run_id(&self, run_id: &str) -> Context {
         let mut base = self.base.clone();

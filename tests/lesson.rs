@@ -87,7 +87,7 @@ fn lifecycle_on_netns() {
         return;
     }
     let _slot = lab_slot();
-    lifecycle(&Home::new(), "netns");
+    lifecycle(&Home::new(), "netns", Drills::Run);
 }
 
 /// The content from a copy of the lab file with another subnet and interface name: nothing in
@@ -117,7 +117,7 @@ fn lifecycle_on_netns_with_another_subnet_and_interface() {
     assert!(moved.contains("iface = \"lan5\"") && !moved.contains("10.0.0"));
     std::fs::write(&lab_file, moved).unwrap();
     let home = Home::new().with_env("HALAB_CONTENT", content.path().to_str().unwrap());
-    lifecycle(&home, "netns");
+    lifecycle(&home, "netns", Drills::Skip);
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn lifecycle_on_lxd() {
         return;
     }
     let _slot = lab_slot();
-    lifecycle(&Home::new(), "lxd");
+    lifecycle(&Home::new(), "lxd", Drills::Run);
 }
 
 /// Through the multipass backend, against the test double: DHCP addresses in
@@ -141,6 +141,134 @@ fn lifecycle_on_multipass() {
     lifecycle(
         &Home::new().with_env("PATH", &support::path_with_double()),
         "multipass",
+        Drills::Skip,
+    );
+}
+
+/// Whether a lifecycle also runs the failure drills (on the netns and lxd labs; they take
+/// about two minutes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drills {
+    Run,
+    Skip,
+}
+
+fn drill_json(home: &Home, args: &[&str]) -> (i32, Value) {
+    let mut a = vec!["--lab", "lc", "drill"];
+    a.extend(args);
+    a.extend(["--format", "json"]);
+    let o = home.run(&a);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "drill {args:?}: {e}\n{}\n{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap(), v)
+}
+
+fn figure(drill: &Value, run: &str, figure: &str) -> f64 {
+    let r = drill["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == run)
+        .unwrap_or_else(|| panic!("no run {run} in {drill}"));
+    r["figures"][figure]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no figure {figure} in run {run}: {r}"))
+}
+
+/// On the solved lab: each drill reports the figures the chapter claims, the lesson's limits
+/// hold, and `check` passes afterwards as before; the primary's failover reports a promotion
+/// and a loss count, and says what it left changed.
+fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
+    let (code, d) = drill_json(home, &["app-down"]);
+    assert_eq!(code, 0, "{d}");
+    assert_eq!(figure(&d, "service-stopped", "failed"), 0.0, "{d}");
+    assert!(figure(&d, "service-stopped", "requests") >= 50.0, "{d}");
+    assert_eq!(figure(&d, "node-crashed", "failed"), 0.0, "{d}");
+    // A hung host costs a request nginx's proxy_connect_timeout (2 s in the solution), not more.
+    let worst = figure(&d, "host-silent", "worst_ms");
+    assert!((1500.0..4000.0).contains(&worst), "{d}");
+    assert!(
+        d["context"]
+            .to_string()
+            .contains("proxy_connect_timeout 2s"),
+        "{d}"
+    );
+    assert_eq!(
+        check_json(home, "lc", None).0,
+        0,
+        "check fails after app-down"
+    );
+
+    let (code, d) = drill_json(home, &["lb-failover"]);
+    assert_eq!(code, 0, "{d}");
+    assert!(figure(&d, "graceful", "moved") <= 2.0, "{d}");
+    assert!(figure(&d, "crash", "moved") <= 5.0, "{d}");
+    // VRRP's figure from the lab's own keepalived.conf: lb-02 has priority 90, advert_int 1.
+    let vrrp = figure(&d, "crash", "vrrp_s");
+    assert!((vrrp - (3.0 + 166.0 / 256.0)).abs() < 1e-6, "{d}");
+    assert!(figure(&d, "crash", "back") <= 5.0, "{d}");
+    let st: Value =
+        serde_json::from_str(&home.ok(&["--lab", "lc", "status", "--format", "json"])).unwrap();
+    assert_eq!(
+        st["vip_holder"], "lb-01",
+        "the floating IP is not back: {st}"
+    );
+    assert_eq!(st["vip"], vip);
+    assert_eq!(
+        check_json(home, "lc", None).0,
+        0,
+        "check fails after lb-failover"
+    );
+
+    // The primary cannot fail over again on a lab past `promote`: the drill says what to do.
+    let o = home.run(&["--lab", "lc", "drill", "db-failover", "--promote"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("halab reset --to promote"),
+        "{}",
+        text(&o.stderr)
+    );
+    // `check --drills` grades the drills run so far, and names the one never run.
+    let o = home.run(&["--lab", "lc", "check", "--drills", "--format", "json"]);
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{r}");
+    assert_eq!(step(&r, "drill:app-down")["passed"], true, "{r}");
+    assert_eq!(step(&r, "drill:lb-failover")["passed"], true, "{r}");
+    assert_eq!(step(&r, "drill:db-failover")["passed"], false, "{r}");
+
+    home.ok(&["--lab", "lc", "reset", "--to", "promote"]);
+    let (code, d) = drill_json(home, &["db-failover", "--promote"]);
+    assert_eq!(code, 0, "{d}");
+    let r = "primary-crashed";
+    assert!(figure(&d, r, "alerted") <= 75.0, "{d}");
+    assert!(figure(&d, r, "promoted") >= figure(&d, r, "alerted"), "{d}");
+    assert!(figure(&d, r, "rows_committed") >= 5.0, "{d}");
+    let lost = figure(&d, r, "rows_lost");
+    assert!(
+        lost >= 0.0 && lost <= figure(&d, r, "rows_committed"),
+        "{d}"
+    );
+    assert!(
+        d["leaves"]
+            .as_str()
+            .unwrap()
+            .contains("halab reset --to promote"),
+        "{d}"
+    );
+    // What it left: the standby is the primary now.
+    assert_eq!(
+        sh(
+            home,
+            "lc",
+            "pg-standby",
+            "sudo -u postgres psql -Atc 'select pg_is_in_recovery()'"
+        ),
+        "f\n"
     );
 }
 
@@ -156,7 +284,7 @@ fn node_address(status: &Value, node: &str) -> String {
 }
 
 /// The lesson's own test on one backend.
-fn lifecycle(home: &Home, backend: &str) {
+fn lifecycle(home: &Home, backend: &str, drills: Drills) {
     let _guard = LabGuard::new(home, "lc");
     home.ok(&[
         "--lab",
@@ -205,6 +333,23 @@ fn lifecycle(home: &Home, backend: &str) {
     assert_eq!(fresh["lesson"], "ch32");
     assert!(fresh["passed"].as_u64().unwrap() < fresh["total"].as_u64().unwrap());
 
+    if drills == Drills::Run {
+        // A drill on a lab that is not ready names the step to do first.
+        let o = home.run(&["--lab", "lc", "drill", "lb-failover"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            text(&o.stderr).contains("drill `lb-failover` needs step `nginx-lb` done first"),
+            "{}",
+            text(&o.stderr)
+        );
+        let o = home.run(&["--lab", "lc", "drill", "lb-failvoer"]);
+        assert!(
+            text(&o.stderr).contains("did you mean `lb-failover`?"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+
     // Each step's solution makes that step pass.
     for (s, _, _) in FRESH_FAILURES {
         let o = home.run(&["--lab", "lc", "solve", "--step", s]);
@@ -239,16 +384,23 @@ fn lifecycle(home: &Home, backend: &str) {
         "{alerts}"
     );
 
+    if drills == Drills::Run {
+        the_drills_measure_the_chapters_claims(home, &vip);
+    }
+
     // reset: the trainee's files are saved, the lab is new again.
     let o = home.run(&["--lab", "lc", "reset"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let saved = text(&o.stderr);
-    let backups: Vec<_> = std::fs::read_dir(home.lab_dir("lc").join("backups"))
+    let mut backups: Vec<_> = std::fs::read_dir(home.lab_dir("lc").join("backups"))
         .unwrap()
         .flatten()
+        .map(|e| e.path())
         .collect();
-    assert_eq!(backups.len(), 1);
-    let b = backups[0].path();
+    backups.sort();
+    // One backup per reset (the drills reset once before).
+    assert_eq!(backups.len(), 1 + usize::from(drills == Drills::Run));
+    let b = backups.last().unwrap().clone();
     assert!(saved.contains(&b.display().to_string()), "{saved}");
     let pg = std::fs::read_dir(b.join("pg-primary/etc/postgresql"))
         .unwrap()

@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
@@ -104,11 +105,39 @@ pub fn install_hint() -> &'static str {
 
 pub struct Multipass {
     dir: LabDir,
+    /// Instance states seen within the last moment: `multipass exec` starts a stopped
+    /// instance, so every exec must know the state first, and one `list` serves a burst of
+    /// concurrent checks. Whatever halab does to an instance clears it.
+    states: Mutex<Option<(Instant, Vec<Instance>)>>,
 }
+
+/// How long one `multipass list` answers for the instances' states.
+const STATES_FRESH: Duration = Duration::from_secs(2);
 
 impl Multipass {
     pub fn new(dir: &LabDir) -> Multipass {
-        Multipass { dir: dir.clone() }
+        Multipass {
+            dir: dir.clone(),
+            states: Mutex::new(None),
+        }
+    }
+
+    /// Every instance multipass has, from a `list` at most `STATES_FRESH` old.
+    fn all_states(&self) -> Result<Vec<Instance>> {
+        let mut cached = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, list)) = cached.as_ref()
+            && at.elapsed() < STATES_FRESH
+        {
+            return Ok(list.clone());
+        }
+        let list = list_instances()?;
+        *cached = Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+
+    /// Forget the states: an instance was started, stopped, made or removed.
+    fn changed(&self) {
+        *self.states.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The VM of `node`.
@@ -139,7 +168,7 @@ impl Multipass {
 
     fn state(&self, node: &str) -> Option<String> {
         let vm = self.instance(node);
-        list_instances()
+        self.all_states()
             .ok()?
             .into_iter()
             .find(|i| i.name == vm)
@@ -198,6 +227,7 @@ impl Multipass {
             node.name,
             node.packages.join(", ")
         ));
+        self.changed();
         let out = multipass()
             .args(["launch", &r.image, "--name", &vm])
             .args(["--cpus", &r.cpus.to_string()])
@@ -224,6 +254,7 @@ impl Multipass {
                 out.stderr.trim()
             );
         }
+        self.changed();
         let argv = ["cloud-init", "status", "--long"].map(String::from);
         let status = self.exec(&node.name, &argv, None, Some(Duration::from_secs(60)))?;
         let state = status
@@ -252,6 +283,7 @@ impl Multipass {
     }
 
     fn bring_up(&self, node: &NodeSpec, recreate: bool, progress: &Progress) -> Result<NodeUp> {
+        self.changed();
         let how = match (recreate, self.state(&node.name).as_deref()) {
             (false, Some("Running")) => return Ok(NodeUp::Running),
             (false, Some(s)) if s != "Deleted" => {
@@ -273,6 +305,7 @@ impl Multipass {
 
     /// Run one multipass command on several instances at once (`stop`, `start`).
     fn on_all(&self, verb: &[&str], nodes: &[String]) -> Result<()> {
+        self.changed();
         if nodes.is_empty() {
             return Ok(());
         }
@@ -439,13 +472,28 @@ impl Backend for Multipass {
     }
 
     fn live_addresses(&self) -> Result<Option<BTreeMap<String, Vec<Ipv4Addr>>>> {
-        Ok(Some(
-            self.instances()?
+        // `info` of every instance at once; an address is never kept between calls.
+        let out = multipass()
+            .args(["info", "--format", "json"])
+            .timeout(Some(Duration::from_secs(60)))
+            .run_ok()?;
+        let v: serde_json::Value = serde_json::from_str(&out.stdout)
+            .context("`multipass info --format json` printed something that is not its JSON")?;
+        let mut map = BTreeMap::new();
+        for node in self.node_names() {
+            let i = &v["info"][self.instance(&node)];
+            if i["state"] != "Running" {
+                continue;
+            }
+            let addrs: Vec<Ipv4Addr> = i["ipv4"]
+                .as_array()
                 .into_iter()
-                .filter(|(_, i)| i.state == "Running")
-                .map(|(n, i)| (n, i.ipv4.iter().filter_map(|a| a.parse().ok()).collect()))
-                .collect(),
-        ))
+                .flatten()
+                .filter_map(|a| a.as_str()?.parse().ok())
+                .collect();
+            map.insert(node, addrs);
+        }
+        Ok(Some(map))
     }
 
     fn up(
@@ -466,6 +514,10 @@ impl Backend for Multipass {
         stdin: Option<Vec<u8>>,
         timeout: Option<Duration>,
     ) -> Result<Output> {
+        // `multipass exec` would start a stopped instance: a crashed node must stay down.
+        if !self.is_running(node) {
+            return Err(super::not_running(&self.dir.name, node));
+        }
         let mut c = multipass()
             .args(["exec", &self.instance(node), "--"])
             .args(["sudo", "-H", "--", "env", "-C", "/", "LANG=C.UTF-8"])
@@ -477,6 +529,7 @@ impl Backend for Multipass {
         let out = c.run()?;
         // multipass's own failures start with `exec failed:`; a command's are data.
         if !out.success() && out.stderr.starts_with("exec failed") {
+            self.changed();
             if self.state(node).as_deref() != Some("Running") {
                 return Err(super::not_running(&self.dir.name, node));
             }
@@ -507,6 +560,7 @@ impl Backend for Multipass {
     }
 
     fn crash_node(&self, node: &str) -> Result<()> {
+        self.changed();
         // A forced stop is a power cut: no shutdown, services die where they are.
         multipass()
             .args(["stop", "--force", &self.instance(node)])
@@ -588,6 +642,7 @@ impl Backend for Multipass {
             // No multipass: nothing of this lab can exist in it.
             return Ok(());
         }
+        self.changed();
         let vms: Vec<String> = self.instances()?.values().map(|i| i.name.clone()).collect();
         if !vms.is_empty() {
             multipass()

@@ -14,7 +14,17 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<i32> {
     let mut reports = Vec::new();
     for name in &names {
         let (open, _catalog, lesson) = super::open_with_lesson(name.as_deref())?;
-        reports.push(engine::grade(&open, &lesson, a.step.as_deref())?);
+        let mut report = engine::grade(&open, &lesson, a.step.as_deref())?;
+        if a.drills {
+            let drills = crate::drill::grade(&lesson, &open.dir.load()?);
+            report.total += drills.iter().map(|d| d.checks.len()).sum::<usize>();
+            report.passed += drills
+                .iter()
+                .map(|d| d.checks.iter().filter(|c| c.passed).count())
+                .sum::<usize>();
+            report.steps.extend(drills);
+        }
+        reports.push(report);
     }
     let all_passed = reports.iter().all(|r| r.all_passed());
     match (a.format, a.all) {

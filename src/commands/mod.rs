@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod check;
 pub mod destroy;
 pub mod doctor;
+pub mod drill;
 pub mod exec;
 pub mod hint;
 pub mod labs;
@@ -61,6 +62,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Alerts(a) => alerts::run(g, a),
         Command::Uptime(a) => uptime::run(a),
         Command::Doctor(a) => doctor::run(a),
+        Command::Drill(a) => drill::run(g, a),
         Command::Lessons => lessons::run(g),
         Command::Validate(a) => validate::run(g, a),
     }

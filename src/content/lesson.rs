@@ -34,6 +34,9 @@ pub struct Lesson {
     /// The steps, in order.
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// Failure drills (`halab drill ID`): the chapter's claims, measured on the lab.
+    #[serde(default)]
+    pub drills: Vec<super::drill::Drill>,
 }
 
 /// Paths on some nodes that hold the trainee's work.
@@ -257,6 +260,35 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
         [] => struct_fields::<Lesson>(),
         [a, Seg::Index(_)] if key(a, "steps") => struct_fields::<Step>(),
         [a, Seg::Index(_)] if key(a, "edits") => struct_fields::<Edit>(),
+        [a, Seg::Index(_)] if key(a, "drills") => struct_fields::<super::drill::Drill>(),
+        [a, Seg::Index(_), b] if key(a, "drills") && key(b, "requests") => {
+            struct_fields::<super::drill::Requests>()
+        }
+        [a, Seg::Index(_), b] if key(a, "drills") && key(b, "writes") => {
+            struct_fields::<super::drill::Writes>()
+        }
+        [a, Seg::Index(_), b] if key(a, "drills") && key(b, "vrrp") => {
+            struct_fields::<super::drill::VrrpSource>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "ready") => {
+            struct_fields::<super::drill::Precondition>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "context") => {
+            struct_fields::<super::drill::Shown>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "runs") => {
+            struct_fields::<super::drill::Run>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_)]
+            if key(a, "drills") && key(b, "runs") && key(c, "measure") =>
+        {
+            struct_fields::<super::drill::Measure>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_)]
+            if key(a, "drills") && key(b, "runs") && key(c, "pass") =>
+        {
+            struct_fields::<super::drill::Threshold>()
+        }
         [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "steps") && key(b, "questions") => {
             struct_fields::<Question>()
         }
@@ -428,6 +460,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             }
         }
     }
+    check_drills(l, refs, doc);
     // Templates resolve against the lab.
     if doc.problems.is_empty()
         && let Some(lab) = refs.lab
@@ -516,6 +549,106 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                     format!("template does not render: {e:#}"),
                     Some(crate::template::HELP.into()),
                 );
+            }
+        }
+    }
+}
+
+fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
+    let root = DocPath::root();
+    let steps: Vec<&str> = l.steps.iter().map(|s| s.id.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    for (di, d) in l.drills.iter().enumerate() {
+        let dp = root.key("drills").index(di);
+        if !super::lab::is_simple_name(&d.id, 30) || !seen.insert(d.id.as_str()) || d.id == "all" {
+            doc.error(
+                &dp.key("id"),
+                format!(
+                    "drill id `{}` is not a simple name used once (and not `all`)",
+                    d.id
+                ),
+                None,
+            );
+        }
+        for (ri, r) in d.requires.iter().enumerate() {
+            if !steps.contains(&r.as_str()) {
+                doc.error(
+                    &dp.key("requires").index(ri),
+                    format!("no step `{r}` in this lesson"),
+                    did_you_mean(r, steps.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+        }
+        if d.runs.is_empty() {
+            doc.error(&dp.key("id"), format!("drill `{}` has no runs", d.id), None);
+        }
+        if let Some(lab) = refs.lab {
+            for (place, node) in d.nodes() {
+                if lab.node(node).is_none() {
+                    doc.error(
+                        &dp.key("id"),
+                        format!(
+                            "drill `{}`: {place} names no node of lab `{}`: `{node}`",
+                            d.id, lab.id
+                        ),
+                        Some(lab.unknown_node_help(node)),
+                    );
+                }
+            }
+        }
+        for (ri, run) in d.runs.iter().enumerate() {
+            let rp = dp.key("runs").index(ri);
+            let figures: Vec<&str> = super::drill::STREAM_FIGURES
+                .iter()
+                .copied()
+                .chain(run.measure.iter().map(|m| m.id.as_str()))
+                .collect();
+            for (ti, t) in run.pass.iter().enumerate() {
+                if !figures.contains(&t.figure.as_str()) {
+                    doc.error(
+                        &rp.key("pass").index(ti).key("figure"),
+                        format!("no figure `{}` in run `{}`", t.figure, run.id),
+                        Some(match did_you_mean(&t.figure, figures.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("figures: {}", figures.join(", ")),
+                        }),
+                    );
+                }
+            }
+            if run.fault.is_empty() && run.crash.is_none() {
+                doc.error(
+                    &rp.key("id"),
+                    format!(
+                        "run `{}` has no `fault` and no `crash`: it breaks nothing",
+                        run.id
+                    ),
+                    None,
+                );
+            }
+        }
+        // Templates resolve (with the run's baseline names).
+        if let Some(lab) = refs.lab {
+            let facts = crate::template::Facts::example();
+            let secrets: BTreeMap<String, String> = lab
+                .secrets
+                .keys()
+                .map(|k| (k.clone(), "x".repeat(8)))
+                .collect();
+            let baseline: BTreeMap<&str, &str> = d
+                .runs
+                .iter()
+                .flat_map(|r| r.baseline.keys().map(|k| (k.as_str(), "0")))
+                .collect();
+            let ctx = crate::template::Context::new(lab, &lab.id, &facts, &secrets)
+                .with("baseline", &baseline);
+            for (place, text) in d.texts() {
+                if let Err(e) = ctx.render(text) {
+                    doc.error(
+                        &dp.key("id"),
+                        format!("drill `{}`: {place}: template does not render: {e:#}", d.id),
+                        Some(crate::template::HELP.into()),
+                    );
+                }
             }
         }
     }

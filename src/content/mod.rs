@@ -6,6 +6,7 @@
 //! a lab.
 
 pub mod diag;
+pub mod drill;
 pub mod lab;
 pub mod lesson;
 pub mod solution;

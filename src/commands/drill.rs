@@ -1,0 +1,78 @@
+//! `halab drill NAME|all [--promote] [--format text|json]`: run a lesson's failure drill (or all
+//! of them as the chapter's table) and show the measured figures. Exit 0 when every run met the
+//! lesson's limits, 1 when not.
+
+use anyhow::Result;
+
+use crate::cli::{DrillArgs, Format, Global};
+use crate::content::diag::did_you_mean;
+use crate::drill::{self, Options, report};
+use crate::ui::Problem;
+
+pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
+    let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_deref())?;
+    let opts = Options { promote: a.promote };
+    let ids: Vec<&str> = lesson.drills.iter().map(|d| d.id.as_str()).collect();
+    if a.name == "all" {
+        let mut results = Vec::new();
+        for d in &lesson.drills {
+            // A drill the lab is not ready for is a row of the table, not the end of it.
+            let r = match drill::preflight(&open, &lesson, d) {
+                Ok(()) => drill::run(&open, &lesson, d, opts)?,
+                Err(e) => {
+                    let why = match e.downcast_ref::<Problem>() {
+                        Some(p) => format!("{} ({})", p.message, p.hint),
+                        None => format!("{e:#}"),
+                    };
+                    results.push(Err(why));
+                    continue;
+                }
+            };
+            if matches!(a.format, Format::Text) {
+                eprint!("{}", report::text(&r));
+            }
+            results.push(Ok(r));
+        }
+        let passed = results.iter().all(|r| r.as_ref().is_ok_and(|d| d.passed));
+        match a.format {
+            Format::Json => {
+                let v: Vec<serde_json::Value> = results
+                    .iter()
+                    .zip(&lesson.drills)
+                    .map(|(r, d)| match r {
+                        Ok(res) => serde_json::to_value(res).unwrap_or_default(),
+                        Err(why) => serde_json::json!({ "drill": d.id, "not_run": why }),
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            }
+            Format::Text => {
+                let titles: Vec<(String, String)> = lesson
+                    .drills
+                    .iter()
+                    .map(|d| (d.title.clone(), d.claim.clone()))
+                    .collect();
+                print!("{}", report::table(&results, &titles));
+            }
+        }
+        return Ok(if passed { 0 } else { 1 });
+    }
+    let Some(d) = lesson.drills.iter().find(|d| d.id == a.name) else {
+        let mut hint = format!("drills: {}, all", ids.join(", "));
+        if let Some(m) = did_you_mean(&a.name, ids.iter().copied()) {
+            hint = format!("did you mean `{m}`? ({hint})");
+        }
+        return Err(Problem::new(
+            format!("lesson `{}` has no drill `{}`", lesson.id, a.name),
+            hint,
+        )
+        .into());
+    };
+    drill::preflight(&open, &lesson, d)?;
+    let r = drill::run(&open, &lesson, d, opts)?;
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+        Format::Text => print!("{}", report::text(&r)),
+    }
+    Ok(if r.passed { 0 } else { 1 })
+}

@@ -1,0 +1,148 @@
+//! Drill results as text: per run, the figures beside the chapter's claim and the lesson's
+//! thresholds; for `halab drill all`, the chapter's table with the measured figures.
+//!
+//! Must not: run anything.
+
+use std::fmt::Write as _;
+
+use super::{DrillResult, RunResult};
+use crate::ui;
+
+fn secs(v: f64) -> String {
+    format!("{v:.2} s")
+}
+
+/// The figures of one run, one per line.
+fn figures(r: &RunResult) -> Vec<String> {
+    let f = &r.figures;
+    let mut lines = Vec::new();
+    if let Some(n) = f.get("requests") {
+        let mut l = format!(
+            "requests: {n:.0} sent, {:.0} failed; worst {:.0} ms, median {:.0} ms",
+            f["failed"], f["worst_ms"], f["p50_ms"]
+        );
+        if let Some((a, b)) = r.failed_between {
+            let _ = write!(l, "; failures from +{a:.2} s to +{b:.2} s after the fault");
+        }
+        if let Some(e) = &r.first_error {
+            let _ = write!(l, " (first: {e})");
+        }
+        lines.push(l);
+    }
+    if let Some(c) = f.get("rows_committed") {
+        lines.push(format!(
+            "writes: {c:.0} rows committed, {:.0} of them missing after the failover (asynchronous replication)",
+            f["rows_lost"]
+        ));
+    }
+    for (id, title) in &r.measure_titles {
+        let claim = r
+            .claims
+            .get(id)
+            .map(|c| format!("  (the chapter: {})", secs(*c)))
+            .unwrap_or_default();
+        let vrrp = if f.contains_key("vrrp_s") && r.claims.contains_key(id) {
+            format!(", VRRP's own figure {}", secs(f["vrrp_s"]))
+        } else {
+            String::new()
+        };
+        match f.get(id) {
+            Some(v) => lines.push(format!("{title}: {}{claim}{vrrp}", secs(*v))),
+            None => lines.push(format!("{title}: did not happen within the limit{claim}")),
+        }
+    }
+    lines
+}
+
+/// One drill's result for people.
+pub fn text(d: &DrillResult) -> String {
+    let mut s = format!("{} {}: {}\n", ui::bold("drill"), d.drill, d.title);
+    let _ = writeln!(s, "  the chapter: {}", d.claim);
+    for r in &d.runs {
+        let mark = if r.passed {
+            ui::green("✔")
+        } else {
+            ui::red("✘")
+        };
+        let _ = writeln!(s, "{mark} {}: {}", r.id, r.title);
+        for l in figures(r) {
+            let _ = writeln!(s, "    {l}");
+        }
+        for v in &r.verdicts {
+            let m = if v.passed {
+                ui::green("✔")
+            } else {
+                ui::red("✘")
+            };
+            let value = v
+                .value
+                .map(|x| format!("{x:.2}"))
+                .unwrap_or_else(|| "not measured".into());
+            let _ = write!(s, "    {m} {} ≤ {} (measured {value})", v.figure, v.max);
+            if !v.passed
+                && let Some(w) = &v.why
+            {
+                let _ = write!(s, ": {w}");
+            }
+            s.push('\n');
+        }
+    }
+    for (title, out) in &d.context {
+        let _ = writeln!(s, "  {title}:");
+        for l in out.lines() {
+            let _ = writeln!(s, "    {l}");
+        }
+    }
+    if let Some(l) = &d.leaves {
+        let _ = writeln!(s, "  {} {}", ui::bold("left changed:"), l.trim());
+    }
+    s
+}
+
+/// The headline figure of a run, for the chapter's table.
+fn headline(r: &RunResult) -> String {
+    let mut parts = Vec::new();
+    for (id, title) in &r.measure_titles {
+        match r.figures.get(id) {
+            Some(v) => parts.push(format!("{title} {}", secs(*v))),
+            None => parts.push(format!("{title}: no")),
+        }
+    }
+    if let Some(failed) = r.figures.get("failed") {
+        parts.push(format!("{failed:.0} failed requests"));
+    }
+    if let Some(lost) = r.figures.get("rows_lost") {
+        parts.push(format!("{lost:.0} rows lost"));
+    }
+    parts.join(", ")
+}
+
+/// `halab drill all`: the chapter's table, each row with its claim and what was measured.
+pub fn table(results: &[Result<DrillResult, String>], titles: &[(String, String)]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}",
+        ui::bold("What goes down, and what happens (measured on this lab)")
+    );
+    for ((title, claim), res) in titles.iter().zip(results) {
+        let _ = writeln!(s, "\n{title}");
+        let _ = writeln!(s, "  the chapter: {claim}");
+        match res {
+            Ok(d) => {
+                for r in &d.runs {
+                    let mark = if r.passed {
+                        ui::green("✔")
+                    } else {
+                        ui::red("✘")
+                    };
+                    let _ = writeln!(s, "  {mark} {}: {}", r.title, headline(r));
+                }
+            }
+            Err(why) => {
+                let _ = writeln!(s, "  – not run: {why}");
+            }
+        }
+    }
+    s
+}
