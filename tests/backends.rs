@@ -303,3 +303,52 @@ fn conformance_multipass() {
         },
     );
 }
+
+/// A node whose packages cloud-init cannot install: `start` fails with cloud-init's own log,
+/// and `destroy` removes the VM.
+#[test]
+fn multipass_shows_the_cloud_init_log_when_it_fails() {
+    if !support::multipass_ready("multipass_shows_the_cloud_init_log_when_it_fails") {
+        return;
+    }
+    let _slot = lab_slot();
+    let _double = support::DoubleGuard;
+    let content = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "labs/tiny.toml",
+            "id = \"tiny\"\ntitle = \"one node whose package does not exist\"\nsubnet = \"10.9.0.0/24\"\n\n\
+             [[nodes]]\nname = \"solo\"\naddress = \"10.9.0.2\"\nrole = \"r\"\n\n\
+             [roles.r]\npackages = [\"halab-no-such-package\"]\n",
+        ),
+        (
+            "lessons/tiny.toml",
+            "id = \"tiny\"\ntitle = \"tiny\"\nlab = \"tiny\"\n\n[[steps]]\nid = \"one\"\ntitle = \"one\"\nprose = \"x\"\n\n\
+             [[steps.questions]]\nid = \"q\"\nask = \"downtime?\"\navailability = [99.0]\nper = \"year\"\nunit = \"days\"\n",
+        ),
+        ("solutions/tiny/one.toml", "[answers]\nq = 3.65\n"),
+    ];
+    for (path, body) in files {
+        let p = content.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+    let home = Home::new()
+        .with_env("PATH", &support::path_with_double())
+        .with_env("HALAB_CONTENT", content.path().to_str().unwrap());
+    let _guard = LabGuard::new(&home, "mpfail");
+    let o = home.run(&["--lab", "mpfail", "start", "tiny", "--backend", "multipass"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("cloud-init on solo ended with `status: error`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Unable to locate package halab-no-such-package"),
+        "the log's lines are not shown: {err}"
+    );
+    assert!(err.contains("cloud-init-output.log"), "{err}");
+    home.ok(&["--lab", "mpfail", "destroy"]);
+    assert_eq!(support::multipass_leftovers("mpfail"), Vec::<String>::new());
+}

@@ -22,16 +22,11 @@ fn help_teaches_and_lists_only_finished_commands() {
     ] {
         assert!(h.contains(c), "help lacks {c}:\n{h}");
     }
-    // Commands of later issues are absent until they work.
     for c in [
-        "check", "solve", "reset", "hint", "uptime", "alerts", "labs", "doctor",
+        "check", "solve", "reset", "hint", "uptime", "alerts", "labs", "doctor", "drill",
     ] {
         assert!(h.contains(&format!("  {c} ")), "help lacks `{c}`:\n{h}");
     }
-    assert!(
-        !h.contains("  drill "),
-        "help shows unfinished `drill`:\n{h}"
-    );
     let o = Home::new().run(&["exec", "--help"]);
     assert!(text(&o.stdout).contains("halab exec app-02 -- hostname"));
 }

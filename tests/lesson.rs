@@ -189,9 +189,10 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     assert_eq!(figure(&d, "service-stopped", "failed"), 0.0, "{d}");
     assert!(figure(&d, "service-stopped", "requests") >= 50.0, "{d}");
     assert_eq!(figure(&d, "node-crashed", "failed"), 0.0, "{d}");
-    // A hung host costs a request nginx's proxy_connect_timeout (2 s in the solution), not more.
+    // A hung host costs a request nginx's proxy_connect_timeout (2 s in the solution) or, on a
+    // kept-alive connection, proxy_read_timeout (5 s): not the 10 s the client waits.
     let worst = figure(&d, "host-silent", "worst_ms");
-    assert!((1500.0..4000.0).contains(&worst), "{d}");
+    assert!((1500.0..6000.0).contains(&worst), "{d}");
     assert!(
         d["context"]
             .to_string()

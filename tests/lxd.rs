@@ -72,12 +72,11 @@ fn instructor_operations_user_objects_remote_and_purge() {
     }
     let _slot = lab_slot();
     let home = Home::new();
-    // The daemon must be up before we can make user objects: a first lab starts it if needed.
+    // The daemon must be up before we can make user objects: the first lab starts it if needed.
     let _a = LabGuard::new(&home, "ia");
     home.ok(&["--lab", "ia", "start", "ch32", "--backend", "lxd", "--yes"]);
-    home.ok(&["--lab", "ia", "destroy"]);
 
-    // A user's own profile, network and container, made before halab runs again.
+    // A user's own profile, network and container, made before halab's next operations.
     let fixture = Fixture {
         trust_before: trust_fingerprints(),
     };
@@ -104,7 +103,6 @@ fn instructor_operations_user_objects_remote_and_purge() {
 
     // Two labs: listed, graded together, reset together.
     let _b = LabGuard::new(&home, "ib");
-    home.ok(&["--lab", "ia", "start", "ch32", "--backend", "lxd"]);
     home.ok(&["--lab", "ib", "start", "ch32", "--backend", "lxd"]);
     home.ok(&["--lab", "ia", "solve", "--step", "nginx-lb"]);
     let labs: Value = serde_json::from_str(&home.ok(&["labs", "--format", "json"])).unwrap();

@@ -6,6 +6,8 @@
 //! Steps whose state a later step replaced on purpose (`superseded_by`), and `live` steps on a
 //! full check, show their recorded pass instead of running again. Passing steps are recorded.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -106,14 +108,25 @@ pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Repo
     let disruptive =
         |i: usize, c: &Check| steps[i].live || !c.before.is_empty() || !c.after.is_empty();
     let backend = &*open.backend;
+    // Steps with a check that failed for good: their "eventually" checks stop retrying (the
+    // step fails whatever they would show), so a fresh lab is graded in seconds, not a minute.
+    let failed_steps = Mutex::new(BTreeSet::new());
+    let run = |i: usize, c: &Check| {
+        let gate = || failed_steps.lock().expect("failed steps").contains(&i);
+        let o = run_check(backend, c, &ctx, &gate);
+        if !o.passed {
+            failed_steps.lock().expect("failed steps").insert(i);
+        }
+        o
+    };
     let mut results: Vec<(usize, usize, CheckOutcome)> = std::thread::scope(|sc| {
         let handles: Vec<_> = todo
             .iter()
             .enumerate()
             .filter(|(_, (i, c))| !disruptive(*i, c))
             .map(|(k, (i, c))| {
-                let ctx = &ctx;
-                sc.spawn(move || (*i, k, run_check(backend, c, ctx)))
+                let run = &run;
+                sc.spawn(move || (*i, k, run(*i, c)))
             })
             .collect();
         handles
@@ -123,7 +136,7 @@ pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Repo
     });
     for (k, (i, c)) in todo.iter().enumerate() {
         if disruptive(*i, c) {
-            results.push((*i, k, run_check(backend, c, &ctx)));
+            results.push((*i, k, run(*i, c)));
         }
     }
     results.sort_by_key(|(_, k, _)| *k);
@@ -306,8 +319,14 @@ fn run_commands(backend: &dyn Backend, ctx: &Context, list: &[NodeCommand]) -> R
     Ok(())
 }
 
-/// Run one check: before, the command (retried until `within`), after.
-pub fn run_check(backend: &dyn Backend, check: &Check, ctx: &Context) -> CheckOutcome {
+/// Run one check: before, the command (retried until `within`, unless `step_failed` says its
+/// step has already failed on another check), after.
+pub fn run_check(
+    backend: &dyn Backend,
+    check: &Check,
+    ctx: &Context,
+    step_failed: &dyn Fn() -> bool,
+) -> CheckOutcome {
     let started = Instant::now();
     let ctx = ctx.with_run_id(&format!("r{}{}", state::now_unix(), std::process::id()));
     let render = |t: &str| {
@@ -358,6 +377,10 @@ pub fn run_check(backend: &dyn Backend, check: &Check, ctx: &Context) -> CheckOu
                 Err(why) => {
                     outcome.why = why;
                     if Instant::now() + RETRY_PAUSE > deadline {
+                        break;
+                    }
+                    if step_failed() {
+                        outcome.why += " (not tried again: another check of this step fails)";
                         break;
                     }
                     std::thread::sleep(RETRY_PAUSE);

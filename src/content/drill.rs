@@ -182,7 +182,7 @@ pub struct Run {
 }
 
 fn default_settle() -> f64 {
-    1.5
+    1.0
 }
 
 /// The figures every run reports besides its measures.

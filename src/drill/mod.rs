@@ -539,6 +539,9 @@ fn run_once(
     })
 }
 
+/// Each measure's id and seconds (`None`: its condition did not hold within its limit).
+type Measured = Vec<(String, Option<f64>)>;
+
 /// The fault, the measures, the repair. Returns the fault's Unix time and each measure's
 /// seconds (`None`: it did not hold within its limit).
 fn timeline(
@@ -547,7 +550,7 @@ fn timeline(
     r: &Run,
     ctx: &Context,
     opts: Options,
-) -> Result<(f64, Vec<(String, Option<f64>)>)> {
+) -> Result<(f64, Measured)> {
     std::thread::sleep(Duration::from_secs_f64(r.settle_s));
     let t_fault = now();
     let fault_at = Instant::now();

@@ -146,3 +146,73 @@ pub fn table(results: &[Result<DrillResult, String>], titles: &[(String, String)
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn the_table_puts_each_claim_beside_the_measured_figures() {
+        let run = RunResult {
+            id: "crash".into(),
+            title: "lb-01 crashed".into(),
+            figures: BTreeMap::from([
+                ("moved".to_string(), 3.17),
+                ("requests".to_string(), 202.0),
+                ("failed".to_string(), 21.0),
+                ("worst_ms".to_string(), 3007.0),
+                ("p50_ms".to_string(), 1.0),
+            ]),
+            timed_out: vec![],
+            failed_between: Some((0.05, 4.05)),
+            first_error: None,
+            claims: BTreeMap::from([("moved".to_string(), 3.0)]),
+            measure_titles: vec![("moved".into(), "floating IP on lb-02 after".into())],
+            verdicts: vec![],
+            passed: true,
+        };
+        let d = DrillResult {
+            drill: "lb-failover".into(),
+            title: "nginx-01 dies".into(),
+            claim: "keepalived moves the floating IP in 3 seconds".into(),
+            at: 0,
+            runs: vec![run],
+            context: BTreeMap::new(),
+            leaves: None,
+            passed: true,
+        };
+        let titles = vec![
+            (d.title.clone(), d.claim.clone()),
+            (
+                "Primary DB dies".to_string(),
+                "promotion in 5 minutes".to_string(),
+            ),
+        ];
+        let t = table(
+            &[Ok(d.clone()), Err("needs a streaming standby".into())],
+            &titles,
+        );
+        assert!(
+            t.contains(
+                "nginx-01 dies\n  the chapter: keepalived moves the floating IP in 3 seconds"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("lb-01 crashed: floating IP on lb-02 after 3.17 s, 21 failed requests"),
+            "{t}"
+        );
+        assert!(t.contains("Primary DB dies\n  the chapter: promotion in 5 minutes\n  – not run: needs a streaming standby"), "{t}");
+        let one = text(&d);
+        assert!(
+            one.contains("floating IP on lb-02 after: 3.17 s  (the chapter: 3.00 s)"),
+            "{one}"
+        );
+        assert!(
+            one.contains("failures from +0.05 s to +4.05 s after the fault"),
+            "{one}"
+        );
+    }
+}
