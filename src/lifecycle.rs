@@ -175,6 +175,18 @@ fn spec(lab: &Lab, name: &str, facts: &crate::template::Facts) -> Result<LabSpec
     })
 }
 
+/// `start` of an existing lab with its own settings: restarts crashed nodes, finishes a
+/// rebuild (after `reset`).
+pub fn restart(open: &OpenLab) -> Result<Started> {
+    start(StartRequest {
+        lesson: open.record.lesson.clone(),
+        lab: Some(open.dir.name.clone()),
+        backend: None,
+        lxd_remote: None,
+        yes: false,
+    })
+}
+
 /// Build the lab, or finish a half-built one, or do nothing to one that is up.
 pub fn start(req: StartRequest) -> Result<Started> {
     let t0 = Instant::now();

@@ -14,7 +14,7 @@ use crate::check::{engine, report};
 use crate::content::lesson::{Action, Step};
 use crate::content::{Catalog, Lesson, Solution};
 use crate::exec::Cmd;
-use crate::lifecycle::{self, OpenLab, StartRequest};
+use crate::lifecycle::{self, OpenLab};
 use crate::provision::{put_file, run_in};
 use crate::state;
 use crate::template::Context;
@@ -207,12 +207,6 @@ pub fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
             }
         }
     })?;
-    lifecycle::start(StartRequest {
-        lesson: lesson.id.clone(),
-        lab: Some(open.dir.name.clone()),
-        backend: None,
-        lxd_remote: None,
-        yes: false,
-    })?;
+    lifecycle::restart(open)?;
     Ok(saved)
 }

@@ -23,6 +23,17 @@ fn node_running(st: &serde_json::Value, node: &str) -> bool {
         .any(|n| n["name"] == node && n["running"] == true)
 }
 
+/// `curl -s TARGET` on the lab's client.
+fn curl(home: &Home, lab: &str, target: &str) -> String {
+    home.ok(&["--lab", lab, "exec", "client", "--", "curl", "-s", target])
+}
+
+/// The lab file's own network (netns and lxd follow it).
+const LAB_FILE_NET: Net = Net {
+    prefix: "10.0.0.",
+    iface: "eth0",
+};
+
 fn address(st: &serde_json::Value, node: &str) -> String {
     st["nodes"]
         .as_array()
@@ -99,19 +110,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
             .code(),
         Some(3)
     );
-    assert_eq!(
-        home.ok(&[
-            "--lab",
-            lab,
-            "exec",
-            "client",
-            "--",
-            "curl",
-            "-s",
-            &format!("{app02}:8080")
-        ]),
-        "app-02\n"
-    );
+    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "app-02\n");
     assert_eq!(
         home.ok(&[
             "--lab",
@@ -146,19 +145,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
         "{}",
         text(&o.stderr)
     );
-    assert_eq!(
-        home.ok(&[
-            "--lab",
-            lab,
-            "exec",
-            "client",
-            "--",
-            "curl",
-            "-s",
-            &format!("{app02}:8080")
-        ]),
-        "app-02\n"
-    );
+    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "app-02\n");
 
     // Where DHCP gives the addresses, a node may come back with another one: halab asks
     // again and rewrites every node's hosts file (the double's FAKE_MULTIPASS_READDRESS).
@@ -179,19 +166,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
             ])
             .starts_with(&format!("{moved} "))
         );
-        assert_eq!(
-            home.ok(&[
-                "--lab",
-                lab,
-                "exec",
-                "client",
-                "--",
-                "curl",
-                "-s",
-                "app-02:8080"
-            ]),
-            "app-02\n"
-        );
+        assert_eq!(curl(home, lab, "app-02:8080"), "app-02\n");
     }
     let app02 = address(&status(home, lab), "app-02");
 
@@ -206,34 +181,10 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
         "-c",
         "echo changed > /var/www/app/index.html",
     ]);
-    assert_eq!(
-        home.ok(&[
-            "--lab",
-            lab,
-            "exec",
-            "client",
-            "--",
-            "curl",
-            "-s",
-            &format!("{app02}:8080")
-        ]),
-        "changed\n"
-    );
+    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "changed\n");
     home.ok(&["--lab", lab, "reset"]);
     let app02 = address(&status(home, lab), "app-02");
-    assert_eq!(
-        home.ok(&[
-            "--lab",
-            lab,
-            "exec",
-            "client",
-            "--",
-            "curl",
-            "-s",
-            &format!("{app02}:8080")
-        ]),
-        "app-02\n"
-    );
+    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "app-02\n");
 
     // destroy leaves nothing.
     match kind {
@@ -257,15 +208,7 @@ fn conformance_netns() {
         return;
     }
     let _slot = lab_slot();
-    conformance(
-        &Home::new(),
-        BackendKind::Netns,
-        "cf-netns",
-        Net {
-            prefix: "10.0.0.",
-            iface: "eth0",
-        },
-    );
+    conformance(&Home::new(), BackendKind::Netns, "cf-netns", LAB_FILE_NET);
 }
 
 #[test]
@@ -274,15 +217,7 @@ fn conformance_lxd() {
         return;
     }
     let _slot = lab_slot();
-    conformance(
-        &Home::new(),
-        BackendKind::Lxd,
-        "cf-lxd",
-        Net {
-            prefix: "10.0.0.",
-            iface: "eth0",
-        },
-    );
+    conformance(&Home::new(), BackendKind::Lxd, "cf-lxd", LAB_FILE_NET);
 }
 
 #[test]

@@ -213,6 +213,9 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     let vrrp = figure(&d, "crash", "vrrp_s");
     assert!((vrrp - (3.0 + 166.0 / 256.0)).abs() < 1e-6, "{d}");
     assert!(figure(&d, "crash", "back") <= 5.0, "{d}");
+    // lb-02 logged requests through the floating IP: it answers, not only holds it.
+    assert!(figure(&d, "crash", "answered") <= 6.0, "{d}");
+    assert!(figure(&d, "graceful", "answered") <= 3.0, "{d}");
     let st: Value =
         serde_json::from_str(&home.ok(&["--lab", "lc", "status", "--format", "json"])).unwrap();
     assert_eq!(

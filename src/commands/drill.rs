@@ -17,8 +17,8 @@ pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
         let mut results = Vec::new();
         for d in &lesson.drills {
             // A drill the lab is not ready for is a row of the table, not the end of it.
-            let r = match drill::preflight(&open, &lesson, d) {
-                Ok(()) => drill::run(&open, &lesson, d, opts)?,
+            let r = match drill::preflight(&open, d) {
+                Ok(()) => drill::run(&open, d, opts)?,
                 Err(e) => {
                     let why = match e.downcast_ref::<Problem>() {
                         Some(p) => format!("{} ({})", p.message, p.hint),
@@ -68,8 +68,8 @@ pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
         )
         .into());
     };
-    drill::preflight(&open, &lesson, d)?;
-    let r = drill::run(&open, &lesson, d, opts)?;
+    drill::preflight(&open, d)?;
+    let r = drill::run(&open, d, opts)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
         Format::Text => print!("{}", report::text(&r)),

@@ -465,14 +465,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     if doc.problems.is_empty()
         && let Some(lab) = refs.lab
     {
-        let facts = crate::template::Facts::example();
-        let secrets: BTreeMap<String, String> = lab
-            .secrets
-            .keys()
-            .map(|k| (k.clone(), "x".repeat(8)))
-            .collect();
-        let ctx =
-            crate::template::Context::new(lab, &lab.id, &facts, &secrets).with_run_id("example");
+        let ctx = example_context(lab).with_run_id("example");
         let mut texts: Vec<(DocPath, &str)> = Vec::new();
         for (ei, e) in l.edits.iter().enumerate() {
             for (pi, p) in e.paths.iter().enumerate() {
@@ -554,6 +547,16 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     }
 }
 
+/// Plausible template values of a lab, to check that a lesson's texts render without a lab.
+fn example_context(lab: &Lab) -> crate::template::Context {
+    let secrets: BTreeMap<String, String> = lab
+        .secrets
+        .keys()
+        .map(|k| (k.clone(), "x".repeat(8)))
+        .collect();
+    crate::template::Context::new(lab, &lab.id, &crate::template::Facts::example(), &secrets)
+}
+
 fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     let root = DocPath::root();
     let steps: Vec<&str> = l.steps.iter().map(|s| s.id.as_str()).collect();
@@ -628,19 +631,12 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
         }
         // Templates resolve (with the run's baseline names).
         if let Some(lab) = refs.lab {
-            let facts = crate::template::Facts::example();
-            let secrets: BTreeMap<String, String> = lab
-                .secrets
-                .keys()
-                .map(|k| (k.clone(), "x".repeat(8)))
-                .collect();
             let baseline: BTreeMap<&str, &str> = d
                 .runs
                 .iter()
                 .flat_map(|r| r.baseline.keys().map(|k| (k.as_str(), "0")))
                 .collect();
-            let ctx = crate::template::Context::new(lab, &lab.id, &facts, &secrets)
-                .with("baseline", &baseline);
+            let ctx = example_context(lab).with("baseline", &baseline);
             for (place, text) in d.texts() {
                 if let Err(e) = ctx.render(text) {
                     doc.error(

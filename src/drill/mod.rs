@@ -4,7 +4,8 @@
 //! committed and lost. Traffic starts and ends inside lab nodes (`assets/drill/`). Results are
 //! kept in the lab's record for `halab check --drills`.
 //!
-//! Must not: name a node, step or command (they are the lesson's), or print (commands render).
+//! Must not: name a node, step or command (they are the lesson's), or print results (commands
+//! render them; it only says on stderr what it is doing).
 
 pub mod report;
 
@@ -18,7 +19,7 @@ use crate::check::engine::{CheckOutcome, StepOutcome};
 use crate::content::Lesson;
 use crate::content::drill::{Drill, From, Measure, Run, Threshold};
 use crate::content::lesson::NodeCommand;
-use crate::lifecycle::{self, OpenLab, StartRequest};
+use crate::lifecycle::{self, OpenLab};
 use crate::state;
 use crate::template::Context;
 use crate::ui::{self, Problem};
@@ -128,7 +129,7 @@ fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand, timeout: Duration) -> Res
 }
 
 /// Whether a drill can run on this lab now; the error says what to do first.
-pub fn preflight(open: &OpenLab, lesson: &Lesson, drill: &Drill) -> Result<()> {
+pub fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
     let record = open.dir.load()?;
     for step in &drill.requires {
         if !record.step_done(step) {
@@ -159,12 +160,11 @@ pub fn preflight(open: &OpenLab, lesson: &Lesson, drill: &Drill) -> Result<()> {
             .into());
         }
     }
-    let _ = lesson;
     Ok(())
 }
 
 /// Run a drill (after `preflight`), keep its result in the lab's record and return it.
-pub fn run(open: &OpenLab, lesson: &Lesson, drill: &Drill, opts: Options) -> Result<DrillResult> {
+pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
     let ctx = open.template_context()?;
     let mut context = BTreeMap::new();
     for s in &drill.context {
@@ -196,7 +196,7 @@ pub fn run(open: &OpenLab, lesson: &Lesson, drill: &Drill, opts: Options) -> Res
     let mut runs = Vec::new();
     for r in &drill.runs {
         ui::say(format!("drill `{}`, run `{}`: {}", drill.id, r.id, r.title));
-        let mut result = run_once(open, lesson, drill, r, &ctx, opts)
+        let mut result = run_once(open, drill, r, &ctx, opts)
             .with_context(|| format!("drill `{}`, run `{}`", drill.id, r.id))?;
         if let Some(v) = vrrp {
             result.figures.insert("vrrp_s".into(), v);
@@ -355,7 +355,6 @@ fn stop_file(run: &Run) -> String {
 
 fn run_once(
     open: &OpenLab,
-    lesson: &Lesson,
     drill: &Drill,
     r: &Run,
     ctx: &Context,
@@ -440,7 +439,7 @@ fn run_once(
             })
         });
         // The stream and the writer always stop, whatever fails below.
-        let outcome = timeline(open, lesson, r, ctx, opts);
+        let outcome = timeline(open, r, ctx, opts);
         for n in &traffic_nodes {
             let _ = backend.exec(
                 n,
@@ -544,13 +543,7 @@ type Measured = Vec<(String, Option<f64>)>;
 
 /// The fault, the measures, the repair. Returns the fault's Unix time and each measure's
 /// seconds (`None`: it did not hold within its limit).
-fn timeline(
-    open: &OpenLab,
-    lesson: &Lesson,
-    r: &Run,
-    ctx: &Context,
-    opts: Options,
-) -> Result<(f64, Measured)> {
+fn timeline(open: &OpenLab, r: &Run, ctx: &Context, opts: Options) -> Result<(f64, Measured)> {
     std::thread::sleep(Duration::from_secs_f64(r.settle_s));
     let t_fault = now();
     let fault_at = Instant::now();
@@ -583,14 +576,8 @@ fn timeline(
     }
     if let Some(node) = &r.crash {
         ui::say(format!("bringing {node} back"));
-        lifecycle::start(StartRequest {
-            lesson: lesson.id.clone(),
-            lab: Some(open.dir.name.clone()),
-            backend: None,
-            lxd_remote: None,
-            yes: false,
-        })
-        .with_context(|| format!("starting {node} again after the crash"))?;
+        lifecycle::restart(open)
+            .with_context(|| format!("starting {node} again after the crash"))?;
     }
     for nc in &r.repair {
         sh(open, ctx, nc, Duration::from_secs(60))?;
