@@ -378,25 +378,35 @@ fn run_once(
             sh(open, ctx, nc, Duration::from_secs(60))?;
         }
     }
-    let stop = stop_file(r);
-    // Long enough for everything the run may wait for; the stop file ends it sooner.
+    // Long enough for everything the run may wait for; the stop files end them sooner.
     let max_s =
         r.settle_s * 2.0 + r.hold_s + r.measure.iter().map(|m| m.limit_s).sum::<f64>() + 120.0;
-    let traffic_nodes: Vec<&str> = drill
+    let stop_requests = format!("{}.requests", stop_file(r));
+    let stop_writes = format!("{}.writes", stop_file(r));
+    // (node, stop file) of the stream and of the writer.
+    let stops: Vec<(&str, &str)> = drill
         .requests
         .iter()
-        .map(|q| q.node.as_str())
-        .chain(drill.writes.iter().map(|w| w.node.as_str()))
+        .map(|q| (q.node.as_str(), stop_requests.as_str()))
+        .chain(
+            drill
+                .writes
+                .iter()
+                .map(|w| (w.node.as_str(), stop_writes.as_str())),
+        )
         .collect();
-    for n in &traffic_nodes {
-        let _ = open.backend.exec(
-            n,
-            &["rm".into(), "-f".into(), stop.clone()],
-            None,
-            Some(Duration::from_secs(10)),
-        );
-    }
     let backend = &*open.backend;
+    let on_stop_file = |verb: &[&str], only: Option<&str>| {
+        for (node, file) in stops.iter().filter(|(_, f)| only.is_none_or(|o| o == *f)) {
+            let argv: Vec<String> = verb
+                .iter()
+                .map(|v| v.to_string())
+                .chain([file.to_string()])
+                .collect();
+            let _ = backend.exec(node, &argv, None, Some(Duration::from_secs(10)));
+        }
+    };
+    on_stop_file(&["rm", "-f"], None);
     std::thread::scope(|s| -> Result<RunResult> {
         let requests = drill.requests.as_ref().map(|q| {
             let argv: Vec<String> = vec![
@@ -405,7 +415,7 @@ fn run_once(
                 ctx.render(&q.url).unwrap_or_default(),
                 q.every_ms.to_string(),
                 q.timeout_ms.to_string(),
-                stop.clone(),
+                stop_requests.clone(),
                 format!("{max_s:.0}"),
             ];
             let node = q.node.clone();
@@ -425,7 +435,7 @@ fn run_once(
                 ctx.render(&w.write).unwrap_or_default(),
                 format!("{:.3}", w.every_ms as f64 / 1000.0),
                 format!("{:.3}", w.timeout_ms as f64 / 1000.0),
-                stop.clone(),
+                stop_writes.clone(),
                 format!("{max_s:.0}"),
             ];
             let node = w.node.clone();
@@ -438,30 +448,19 @@ fn run_once(
                 )
             })
         });
-        // The stream and the writer always stop, whatever fails below.
-        let outcome = timeline(open, r, ctx, opts);
-        for n in &traffic_nodes {
-            let _ = backend.exec(
-                n,
-                &["touch".into(), stop.clone()],
-                None,
-                Some(Duration::from_secs(10)),
-            );
-        }
+        // The writer stops before the repair: a crashed primary that comes back must not
+        // take writes the promoted standby never sees (that is not replication's loss).
+        let stop_writer = || on_stop_file(&["touch"], Some(stop_writes.as_str()));
+        let outcome = timeline(open, r, ctx, opts, &stop_writer);
+        // The stream and the writer always stop, whatever failed.
+        on_stop_file(&["touch"], None);
         let requests = requests
             .map(|h| h.join().expect("request stream thread"))
             .transpose()?;
         let writes = writes
             .map(|h| h.join().expect("writer thread"))
             .transpose()?;
-        for n in &traffic_nodes {
-            let _ = backend.exec(
-                n,
-                &["rm".into(), "-f".into(), stop.clone()],
-                None,
-                Some(Duration::from_secs(10)),
-            );
-        }
+        on_stop_file(&["rm", "-f"], None);
         let (t_fault, measured) = outcome?;
         let mut result = RunResult {
             id: r.id.clone(),
@@ -543,7 +542,13 @@ type Measured = Vec<(String, Option<f64>)>;
 
 /// The fault, the measures, the repair. Returns the fault's Unix time and each measure's
 /// seconds (`None`: it did not hold within its limit).
-fn timeline(open: &OpenLab, r: &Run, ctx: &Context, opts: Options) -> Result<(f64, Measured)> {
+fn timeline(
+    open: &OpenLab,
+    r: &Run,
+    ctx: &Context,
+    opts: Options,
+    stop_writer: &dyn Fn(),
+) -> Result<(f64, Measured)> {
     std::thread::sleep(Duration::from_secs_f64(r.settle_s));
     let t_fault = now();
     let fault_at = Instant::now();
@@ -574,6 +579,7 @@ fn timeline(open: &OpenLab, r: &Run, ctx: &Context, opts: Options) -> Result<(f6
     if held < r.hold_s {
         std::thread::sleep(Duration::from_secs_f64(r.hold_s - held));
     }
+    stop_writer();
     if let Some(node) = &r.crash {
         ui::say(format!("bringing {node} back"));
         lifecycle::restart(open)
