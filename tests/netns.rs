@@ -441,7 +441,19 @@ fn concurrent_starts_wait_for_each_other() {
             .spawn()
             .unwrap()
     };
-    let (a, b) = (spawn(), spawn());
+    // B starts once A holds the lab's lock (A's build then lasts seconds), so B must wait.
+    let a = spawn();
+    let lock = home.path().join("locks/tc.lock");
+    let holder = format!("pid {}", a.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&holder)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let b = spawn();
     let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(oa.status.success(), "{}", text(&oa.stderr));
     assert!(ob.status.success(), "{}", text(&ob.stderr));
