@@ -75,8 +75,8 @@ pub enum Command {
     Labs(LabsArgs),
     /// Break the lab on purpose and measure what the chapter claims (failed requests, seconds to failover, rows lost)
     #[command(
-        after_help = "Drills of ch32: app-down (an app server dies), lb-failover (the load balancer holding the\n\
-                      floating IP dies), db-failover (the primary database dies), all (the chapter's table).\n\
+        after_help = "NAME is one of the lesson's drills (an unknown NAME lists them), or `all`: every drill, as\n\
+                      the chapter's table.\n\
                       Each puts the lab back, or says what it left changed and how to rebuild it.\n\
                       Results are kept: `halab check --drills` grades them against the lesson's limits.\n\n\
                       Examples:\n  sudo halab drill app-down\n  sudo halab drill lb-failover --format json\n  \

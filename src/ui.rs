@@ -43,6 +43,14 @@ pub fn init_colors() {
     }
 }
 
+/// An error on one line, with its hint when it has one (for tables and JSON fields).
+pub fn one_line(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<Problem>() {
+        Some(p) => format!("{}; {}", p.message, p.hint),
+        None => format!("{err:#}"),
+    }
+}
+
 /// Print an error with its causes and the first hint found anywhere in it.
 pub fn report_error(err: &anyhow::Error) {
     let red = Style::new().red().bold().for_stderr();

@@ -26,10 +26,7 @@ pub fn run(a: DoctorArgs) -> Result<i32> {
     let backends: Vec<Report> = kinds.into_iter().map(doctor::diagnose).collect();
     let (chosen, reason) = match choice::choose(a.backend) {
         Ok(c) => (Some(c.kind), c.reason),
-        Err(e) => match e.downcast_ref::<crate::ui::Problem>() {
-            Some(p) => (None, format!("{}; {}", p.message, p.hint)),
-            None => (None, format!("{e:#}")),
-        },
+        Err(e) => (None, ui::one_line(&e)),
     };
     let usable = chosen.is_some_and(|k| {
         backends

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::cli::{DrillArgs, Format, Global};
 use crate::content::diag::did_you_mean;
 use crate::drill::{self, Options, report};
-use crate::ui::Problem;
+use crate::ui::{self, Problem};
 
 pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
     let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_deref())?;
@@ -20,11 +20,7 @@ pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
             let r = match drill::preflight(&open, d) {
                 Ok(()) => drill::run(&open, d, opts)?,
                 Err(e) => {
-                    let why = match e.downcast_ref::<Problem>() {
-                        Some(p) => format!("{} ({})", p.message, p.hint),
-                        None => format!("{e:#}"),
-                    };
-                    results.push(Err(why));
+                    results.push(Err(ui::one_line(&e)));
                     continue;
                 }
             };

@@ -113,19 +113,9 @@ fn now() -> f64 {
 }
 
 /// Run a shell command on a node (for the drill's own bookkeeping); its output, or an error.
-fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand, timeout: Duration) -> Result<String> {
+fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand) -> Result<String> {
     let cmd = ctx.render(&nc.run)?;
-    let argv = ["bash".to_string(), "-c".to_string(), cmd.clone()];
-    let out = open.backend.exec(&nc.node, &argv, None, Some(timeout))?;
-    if !out.success() {
-        anyhow::bail!(
-            "(on {}) `{cmd}` failed ({}): {}",
-            nc.node,
-            out.status_text(),
-            format!("{}{}", out.stdout, out.stderr).trim()
-        );
-    }
-    Ok(out.stdout)
+    Ok(crate::provision::run_in(&*open.backend, &nc.node, &cmd, None)?.stdout)
 }
 
 /// Whether a drill can run on this lab now; the error says what to do first.
@@ -148,7 +138,7 @@ pub fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
             node: p.node.clone(),
             run: p.run.clone(),
         };
-        if sh(open, &ctx, &nc, Duration::from_secs(30)).is_err() {
+        if sh(open, &ctx, &nc).is_err() {
             return Err(Problem::new(
                 format!(
                     "drill `{}` cannot run: {}",
@@ -172,7 +162,7 @@ pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> 
             node: s.node.clone(),
             run: s.run.clone(),
         };
-        let out = sh(open, &ctx, &nc, Duration::from_secs(30)).unwrap_or_else(|e| format!("({e})"));
+        let out = sh(open, &ctx, &nc).unwrap_or_else(|e| format!("({e})"));
         context.insert(s.title.clone(), out.trim().to_string());
     }
     let vrrp = match &drill.vrrp {
@@ -185,7 +175,6 @@ pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> 
                     node: v.node.clone(),
                     run: format!("cat {}", crate::exec::shell_quote(&path)),
                 },
-                Duration::from_secs(30),
             )?;
             Some(vrrp_takeover(&text).with_context(|| {
                 format!("reading priority and advert_int from {path} on {}", v.node)
@@ -361,21 +350,16 @@ fn run_once(
     opts: Options,
 ) -> Result<RunResult> {
     for nc in &r.setup {
-        sh(open, ctx, nc, Duration::from_secs(60))?;
+        sh(open, ctx, nc)?;
     }
     let mut baseline = BTreeMap::new();
     for (k, nc) in &r.baseline {
-        baseline.insert(
-            k.clone(),
-            sh(open, ctx, nc, Duration::from_secs(30))?
-                .trim()
-                .to_string(),
-        );
+        baseline.insert(k.clone(), sh(open, ctx, nc)?.trim().to_string());
     }
     let ctx = &ctx.with("baseline", &baseline);
     if let Some(w) = &drill.writes {
         for nc in &w.setup {
-            sh(open, ctx, nc, Duration::from_secs(60))?;
+            sh(open, ctx, nc)?;
         }
     }
     // Long enough for everything the run may wait for; the stop files end them sooner.
@@ -408,6 +392,18 @@ fn run_once(
     };
     on_stop_file(&["rm", "-f"], None);
     std::thread::scope(|s| -> Result<RunResult> {
+        // A traffic program fed to its interpreter on stdin, on its own thread.
+        let traffic = |node: &str, argv: Vec<String>, program: &'static str| {
+            let node = node.to_string();
+            s.spawn(move || {
+                backend.exec(
+                    &node,
+                    &argv,
+                    Some(program.as_bytes().to_vec()),
+                    Some(Duration::from_secs_f64(max_s + 60.0)),
+                )
+            })
+        };
         let requests = drill.requests.as_ref().map(|q| {
             let argv: Vec<String> = vec![
                 "python3".into(),
@@ -418,15 +414,7 @@ fn run_once(
                 stop_requests.clone(),
                 format!("{max_s:.0}"),
             ];
-            let node = q.node.clone();
-            s.spawn(move || {
-                backend.exec(
-                    &node,
-                    &argv,
-                    Some(REQUESTS_PY.as_bytes().to_vec()),
-                    Some(Duration::from_secs_f64(max_s + 60.0)),
-                )
-            })
+            traffic(&q.node, argv, REQUESTS_PY)
         });
         let writes = drill.writes.as_ref().map(|w| {
             let argv: Vec<String> = vec![
@@ -438,15 +426,7 @@ fn run_once(
                 stop_writes.clone(),
                 format!("{max_s:.0}"),
             ];
-            let node = w.node.clone();
-            s.spawn(move || {
-                backend.exec(
-                    &node,
-                    &argv,
-                    Some(WRITES_SH.as_bytes().to_vec()),
-                    Some(Duration::from_secs_f64(max_s + 60.0)),
-                )
-            })
+            traffic(&w.node, argv, WRITES_SH)
         });
         // The writer stops before the repair: a crashed primary that comes back must not
         // take writes the promoted standby never sees (that is not replication's loss).
@@ -519,12 +499,11 @@ fn run_once(
                     (f.next()? == "ok").then_some(n)
                 })
                 .collect();
-            let kept: std::collections::BTreeSet<u64> =
-                sh(open, ctx, &w.read, Duration::from_secs(60))
-                    .context("reading the rows that survived")?
-                    .lines()
-                    .filter_map(|l| l.trim().parse().ok())
-                    .collect();
+            let kept: std::collections::BTreeSet<u64> = sh(open, ctx, &w.read)
+                .context("reading the rows that survived")?
+                .lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect();
             result
                 .figures
                 .insert("rows_committed".into(), committed.len() as f64);
@@ -556,14 +535,14 @@ fn timeline(
         open.backend.crash_node(node)?;
     }
     for nc in &r.fault {
-        sh(open, ctx, nc, Duration::from_secs(60))?;
+        sh(open, ctx, nc)?;
     }
     let mut measured = Vec::new();
     for m in r.measure.iter().filter(|m| m.from == From::Fault) {
         if !m.with_promote.is_empty() {
             if opts.promote {
                 for nc in &m.with_promote {
-                    sh(open, ctx, nc, Duration::from_secs(120))?;
+                    sh(open, ctx, nc)?;
                 }
             } else {
                 ui::say(format!(
@@ -586,7 +565,7 @@ fn timeline(
             .with_context(|| format!("starting {node} again after the crash"))?;
     }
     for nc in &r.repair {
-        sh(open, ctx, nc, Duration::from_secs(60))?;
+        sh(open, ctx, nc)?;
     }
     let repair_at = Instant::now();
     for m in r.measure.iter().filter(|m| m.from == From::Repair) {
