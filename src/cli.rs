@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::BackendKind;
+use crate::state::LabName;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,9 +29,10 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Which lab to act on (default: the lesson's id for `start`, else the only lab there is)
-    #[arg(long, global = true, value_name = "NAME", env = "HALAB_LAB")]
-    pub lab: Option<String>,
+    /// Which lab to act on (default: the lesson's id for `start`, else the only lab there is);
+    /// lowercase letters, digits and `-`, at most 20 characters
+    #[arg(long, global = true, value_name = "NAME", env = "HALAB_LAB", value_parser = LabName::parse)]
+    pub lab: Option<LabName>,
 }
 
 #[derive(Subcommand, Debug)]

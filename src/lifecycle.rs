@@ -4,7 +4,6 @@
 //! Must not: print prompts or tables (commands render), or know any node by name.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -15,14 +14,14 @@ use crate::content::lab::is_host_in;
 use crate::content::{Catalog, Lab};
 use crate::host;
 use crate::provision;
-use crate::state::{self, LabDir, LabLock, LabRecord, NodeRecord, Phase};
+use crate::state::{self, LabDir, LabLock, LabName, LabRecord, NodeRecord, Phase};
 use crate::template::{Context, Facts};
 use crate::ui::{self, Problem, Progress};
 
 /// What `halab start` was asked to do.
 pub struct StartRequest {
     pub lesson: String,
-    pub lab: Option<String>,
+    pub lab: Option<LabName>,
     pub backend: Option<BackendKind>,
     /// Place an lxd lab on this `lxc remote`.
     pub lxd_remote: Option<String>,
@@ -31,7 +30,7 @@ pub struct StartRequest {
 
 /// What `start` did.
 pub struct Started {
-    pub name: String,
+    pub name: LabName,
     pub backend: BackendKind,
     pub nodes: usize,
     /// The first node of the lab file (where the lesson's requests come from), for hints.
@@ -52,7 +51,7 @@ pub struct OpenLab {
 
 impl OpenLab {
     /// Open the lab named `--lab`, or the only one there is.
-    pub fn open(explicit: Option<&str>) -> Result<OpenLab> {
+    pub fn open(explicit: Option<&LabName>) -> Result<OpenLab> {
         let dir = state::resolve_lab(&state::home(), explicit)?;
         let record = dir.load()?;
         let mut lab = dir.load_lab()?;
@@ -192,14 +191,12 @@ pub fn start(req: StartRequest) -> Result<Started> {
     let t0 = Instant::now();
     let catalog = Catalog::load()?;
     let lesson = catalog.lesson(&req.lesson)?.clone();
-    let name = req.lab.clone().unwrap_or_else(|| lesson.id.clone());
-    if !crate::content::lab::is_simple_name(&name, 20) {
-        return Err(Problem::new(
-            format!("`{name}` cannot be a lab name"),
-            "use lowercase letters, digits and `-`, at most 20 characters, e.g. `--lab team-a`",
-        )
-        .into());
-    }
+    let name = match req.lab.clone() {
+        Some(n) => n,
+        // A lesson id follows the same rule as a lab name (validation checks it).
+        None => LabName::parse(&lesson.id)
+            .map_err(|e| Problem::new(e, "name the lab with `--lab NAME`"))?,
+    };
     let home = state::home();
     let dir = LabDir::new(&home, &name);
     let existing = if dir.exists() {
@@ -295,6 +292,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
             lesson.id
         ));
         let text = &catalog.lab(&lesson.lab).expect("cross-checked").0.text;
+        dir.create()?;
         state::write_atomic(&dir.lab_file(), text.as_bytes(), 0o644)?;
         let rec = LabRecord {
             name: name.clone(),
@@ -360,7 +358,12 @@ pub fn start(req: StartRequest) -> Result<Started> {
             record.nodes.entry(n.clone()).or_default().provisioned = false;
         }
     }
-    dir.save(&record)?;
+    // Only the fields `start` owns are written: a `check` may save progress meanwhile.
+    let (facts, nodes) = (record.facts.clone(), record.nodes.clone());
+    dir.update("start", |r| {
+        r.facts = facts;
+        r.nodes = nodes;
+    })?;
 
     let todo: Vec<_> = lab
         .nodes
@@ -368,20 +371,19 @@ pub fn start(req: StartRequest) -> Result<Started> {
         .filter(|n| ups[&n.name] != NodeUp::Running)
         .collect();
     let progress = Progress::new("services", todo.len() as u64);
-    let shared = Mutex::new(record);
     let errors: Vec<anyhow::Error> = std::thread::scope(|s| {
         let handles: Vec<_> = todo
             .iter()
             .map(|node| {
-                let (backend, lab, ctx, ups, shared, dir, progress) =
-                    (&*backend, &lab, &ctx, &ups, &shared, &dir, &progress);
+                let (backend, lab, ctx, ups, dir, progress) =
+                    (&*backend, &lab, &ctx, &ups, &dir, &progress);
                 s.spawn(move || -> Result<()> {
                     progress.message(&format!("provisioning {}", node.name));
                     provision::provision_node(backend, lab, node, ups[&node.name], ctx)
                         .with_context(|| format!("provisioning node `{}`", node.name))?;
-                    let mut rec = shared.lock().expect("record lock");
-                    rec.nodes.entry(node.name.clone()).or_default().provisioned = true;
-                    dir.save(&rec)?;
+                    dir.update("start", |r| {
+                        r.nodes.entry(node.name.clone()).or_default().provisioned = true;
+                    })?;
                     progress.inc(&node.name);
                     Ok(())
                 })
@@ -412,9 +414,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
             created_nodes.len()
         ));
     }
-    let mut record = shared.into_inner().expect("record lock");
-    record.phase = Phase::Ready;
-    dir.save(&record)?;
+    dir.update("start", |r| r.phase = Phase::Ready)?;
     Ok(Started {
         name,
         backend: kind,
@@ -426,37 +426,84 @@ pub fn start(req: StartRequest) -> Result<Started> {
     })
 }
 
-/// Remove a lab completely (and with `purge_cache`, the backend's cached images). Returns false
-/// when there was no lab to remove.
-pub fn destroy(name: &str, purge_cache: bool) -> Result<bool> {
+/// What `destroy` found and removed.
+pub struct Destroyed {
+    /// There was a lab directory (a lab, or what a crashed build left).
+    pub had_dir: bool,
+    /// What each backend still had of the lab, now removed (`netns: network namespace ...`).
+    pub removed: Vec<String>,
+    /// Backends that could not be searched, and why (a damaged lab, without root for netns).
+    pub not_searched: Vec<String>,
+    /// The lab's record was readable, so only its own backend was asked.
+    pub record_intact: bool,
+}
+
+/// Remove a lab completely (and with `purge_cache`, the backend's cached images). A lab whose
+/// record is damaged or missing may live on any backend: every backend is searched for what
+/// it left (by the names halab derives from the lab's name), never assumed.
+pub fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
     let home = state::home();
     let dir = LabDir::new(&home, name);
     let lock = LabLock::acquire(&home, name, "destroy")?;
-    let record = dir.load().ok();
-    let kind = record
-        .as_ref()
-        .map(|r| r.backend)
-        .unwrap_or(BackendKind::Netns);
     let had_dir = dir.path.exists();
-    if kind != BackendKind::Multipass {
-        host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
+    if had_dir && !dir.is_marked() {
+        // Refuse before any backend is touched: this is not a lab of halab's.
+        return dir
+            .remove()
+            .map(|()| unreachable!("an unmarked directory is never removed"));
     }
-    // Even without a record, look for leftovers of a build that crashed before writing one.
-    let remote = record.and_then(|r| r.remote);
-    backend::open(kind, &dir, remote.clone())
-        .down()
-        .with_context(|| format!("removing lab `{name}`"))?;
+    let record = dir.load().ok();
+    let (kinds, remote) = match &record {
+        Some(r) => (vec![r.backend], r.remote.clone()),
+        None => (
+            vec![BackendKind::Netns, BackendKind::Lxd, BackendKind::Multipass],
+            damaged_record_remote(&dir),
+        ),
+    };
+    let mut removed = Vec::new();
+    let mut not_searched = Vec::new();
+    for kind in kinds {
+        if kind != BackendKind::Multipass && !host::is_root() {
+            if record.is_some() {
+                host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
+            }
+            not_searched.push(format!(
+                "{kind} (needs root: run `sudo halab destroy --lab {name}`)"
+            ));
+            continue;
+        }
+        let b = backend::open(kind, &dir, remote.clone());
+        let found = b
+            .leftovers()
+            .with_context(|| format!("looking for what lab `{name}` left on {kind}"))?;
+        if record.is_some() || !found.is_empty() {
+            b.down()
+                .with_context(|| format!("removing lab `{name}` from {kind}"))?;
+        }
+        removed.extend(found.into_iter().map(|f| format!("{kind}: {f}")));
+    }
     if purge_cache {
         // Images are the lxd backend's, whatever this lab ran on (or whether it still exists).
         let n = backend::open(BackendKind::Lxd, &dir, remote).purge_cache()?;
         ui::say(format!("removed {n} cached image(s)"));
     }
     if had_dir {
-        std::fs::remove_dir_all(&dir.path)
-            .with_context(|| format!("cannot remove `{}`", dir.path.display()))?;
+        dir.remove()?;
     }
     lock.remove_file();
-    Ok(had_dir)
+    Ok(Destroyed {
+        had_dir,
+        removed,
+        not_searched,
+        record_intact: record.is_some(),
+    })
+}
+
+/// The LXD remote a lab with a damaged record named, if that much of the record can be read.
+fn damaged_record_remote(dir: &LabDir) -> Option<String> {
+    let text = std::fs::read_to_string(dir.path.join("lab.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["remote"].as_str().map(String::from)
 }
 
 /// One service of a node and whether it runs.
@@ -562,7 +609,7 @@ pub fn status(open: &OpenLab) -> Result<LabStatus> {
         .map(|(n, _)| n.name.as_str())
         .collect();
     Ok(LabStatus {
-        lab: open.dir.name.clone(),
+        lab: open.dir.name.to_string(),
         lesson: open.record.lesson.clone(),
         backend: open.record.backend,
         phase: open.record.phase,

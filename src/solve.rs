@@ -22,6 +22,7 @@ use crate::ui::{self, Problem};
 
 /// Run one of a step's actions.
 pub fn run_action(open: &OpenLab, ctx: &Context, action: &Action) -> Result<()> {
+    let _hold = open.dir.lock(&format!("action {}", action.id))?;
     for nc in &action.run {
         run_in(&*open.backend, &nc.node, &ctx.render(&nc.run)?, None)
             .with_context(|| format!("action `{}`", action.id))?;
@@ -31,6 +32,7 @@ pub fn run_action(open: &OpenLab, ctx: &Context, action: &Action) -> Result<()> 
 
 /// Apply one step's reference solution.
 pub fn apply(open: &OpenLab, step: &Step, sol: &Solution, ctx: &Context) -> Result<()> {
+    let _hold = open.dir.lock(&format!("solve --step {}", step.id))?;
     if !sol.answers.is_empty() {
         open.dir.update("solve", |rec| {
             rec.progress
@@ -186,6 +188,7 @@ pub fn backup(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
 /// Save the trainee's files, then put the lab back to its start and forget its progress: from
 /// the backend's snapshots where it keeps them, else by rebuilding the nodes.
 pub fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
+    let _hold = open.dir.lock("reset")?;
     let saved = backup(open, lesson)?;
     let nodes: Vec<String> = open.lab.nodes.iter().map(|n| n.name.clone()).collect();
     let progress = ui::Progress::new("restore", nodes.len() as u64);

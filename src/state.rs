@@ -85,7 +85,7 @@ pub struct NodeRecord {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct LabRecord {
     /// The lab's name (`--lab`).
-    pub name: String,
+    pub name: LabName,
     /// The lesson it was started for.
     pub lesson: String,
     /// The backend that realises it, for its whole life.
@@ -151,23 +151,147 @@ impl LabRecord {
     }
 }
 
+/// What a lab name may be, said in every error about one.
+pub const LAB_NAME_RULE: &str =
+    "lowercase letters, digits and `-`, not starting with `-`, at most 20 characters";
+
+/// A lab's name, checked: the only way to a lab's directory, lock and backend objects, so no
+/// name a user types can reach outside `HALAB_HOME/labs` (`..`, `/`, `a/b`, `''` are refused).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LabName(String);
+
+impl LabName {
+    /// The name, or an error stating the rule.
+    pub fn parse(s: &str) -> Result<LabName, String> {
+        if crate::content::lab::is_simple_name(s, 20) {
+            Ok(LabName(s.to_string()))
+        } else {
+            let shown: String = s.chars().take(40).collect();
+            let more = if s.chars().count() > 40 { "..." } else { "" };
+            let what = if s.is_empty() {
+                "an empty name".to_string()
+            } else {
+                format!("`{shown}{more}`")
+            };
+            Err(format!(
+                "{what} cannot be a lab name: use {LAB_NAME_RULE}, e.g. `team-a`"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for LabName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LabName::parse(s)
+    }
+}
+
+impl TryFrom<String> for LabName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        LabName::parse(&s)
+    }
+}
+
+impl From<LabName> for String {
+    fn from(n: LabName) -> String {
+        n.0
+    }
+}
+
+impl std::ops::Deref for LabName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for LabName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The file that marks a directory as a lab halab made: `destroy` removes nothing without it
+/// (or the lab's record).
+const MARKER: &str = ".halab-lab";
+
 /// A lab's directory and the files in it.
 #[derive(Clone, Debug)]
 pub struct LabDir {
-    pub name: String,
+    pub name: LabName,
     pub path: PathBuf,
+    home: PathBuf,
 }
 
 impl LabDir {
-    pub fn new(home: &Path, name: &str) -> LabDir {
+    pub fn new(home: &Path, name: &LabName) -> LabDir {
         LabDir {
-            name: name.to_string(),
-            path: home.join("labs").join(name),
+            name: name.clone(),
+            path: home.join("labs").join(name.as_str()),
+            home: home.to_path_buf(),
         }
     }
 
     pub fn exists(&self) -> bool {
         self.record_path().exists()
+    }
+
+    /// Hold the lab for a command that changes it (see [`LabLock`]).
+    pub fn lock(&self, purpose: &str) -> Result<LabLock> {
+        LabLock::acquire(&self.home, &self.name, purpose)
+    }
+
+    /// Create the directory with halab's marker in it, before anything else is written there.
+    pub fn create(&self) -> Result<()> {
+        fs::create_dir_all(&self.path)
+            .with_context(|| format!("cannot create `{}`", self.path.display()))?;
+        write_atomic(
+            &self.path.join(MARKER),
+            format!("a lab of halab: `{}`\n", self.name).as_bytes(),
+            0o644,
+        )
+    }
+
+    /// Whether the directory is halab's: it holds the lab's record or halab's marker.
+    pub fn is_marked(&self) -> bool {
+        self.record_path().exists() || self.path.join(MARKER).is_file()
+    }
+
+    /// Remove the lab's directory, but only when it carries halab's marker; anything else found
+    /// there is left alone with an error saying what it is.
+    pub fn remove(&self) -> Result<()> {
+        if !self.is_marked() {
+            let mut found: Vec<String> = fs::read_dir(&self.path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .take(6)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            let what = if found.is_empty() {
+                "an empty directory".to_string()
+            } else {
+                format!("a directory holding {}", found.join(", "))
+            };
+            return Err(Problem::new(
+                format!(
+                    "`{}` is not a lab halab made ({what}, without halab's record or marker); it was left alone",
+                    self.path.display()
+                ),
+                "move it away or remove it yourself if it is yours to remove",
+            )
+            .into());
+        }
+        fs::remove_dir_all(&self.path)
+            .with_context(|| format!("cannot remove `{}`", self.path.display()))
     }
 
     fn record_path(&self) -> PathBuf {
@@ -198,12 +322,7 @@ impl LabDir {
     /// Change the record under the lab's lock (re-read first, so concurrent commands don't lose
     /// each other's changes).
     pub fn update<T>(&self, purpose: &str, f: impl FnOnce(&mut LabRecord) -> T) -> Result<T> {
-        let home = self
-            .path
-            .parent()
-            .and_then(|p| p.parent())
-            .context("lab directory has no home")?;
-        let _lock = LabLock::acquire(home, &self.name, purpose)?;
+        let _lock = RecordLock::acquire(&self.home, &self.name, purpose)?;
         let mut rec = self.load()?;
         let out = f(&mut rec);
         self.save(&rec)?;
@@ -253,14 +372,14 @@ impl LabDir {
     }
 }
 
-/// Names of the labs that exist under `home`.
-pub fn lab_names(home: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(home.join("labs"))
+/// Names of the labs that exist under `home` (directories with a record and a valid name).
+pub fn lab_names(home: &Path) -> Vec<LabName> {
+    let mut v: Vec<LabName> = fs::read_dir(home.join("labs"))
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| e.path().join("lab.json").exists())
-        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| LabName::parse(n).ok()))
         .collect();
     v.sort();
     v
@@ -308,60 +427,129 @@ pub fn random_token(len: usize) -> Result<String> {
     Ok(out)
 }
 
-/// Exclusive hold on one lab. Dropping it releases the lock.
+/// Labs whose [`LabLock`] this process holds, with how many holders: a command that holds its
+/// lab (a `drill`) may call a part that takes it again (restarting a crashed node) without
+/// waiting for itself.
+static HELD: std::sync::Mutex<BTreeMap<PathBuf, usize>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// A lab held for a command that changes it (`start`, `reset`, `solve`, `drill`, `destroy`, a
+/// lesson's action): one at a time per lab. Dropping it releases the lock.
 pub struct LabLock {
-    file: File,
     path: PathBuf,
+    /// The open lock file: `None` for a nested hold of a lab this process already holds.
+    _file: Option<File>,
 }
 
 impl LabLock {
     /// Take the lab's lock, waiting (and saying who holds it) if another halab has it.
-    pub fn acquire(home: &Path, lab: &str, purpose: &str) -> Result<LabLock> {
-        let dir = home.join("locks");
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-        let path = dir.join(format!("{lab}.lock"));
-        let mut told = false;
-        loop {
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("cannot open lock `{}`", path.display()))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(fs::TryLockError::WouldBlock) => {
-                    if !told {
-                        let mut owner = String::new();
-                        let _ = file.read_to_string(&mut owner);
-                        crate::ui::say(format!(
-                            "lab `{lab}` is busy ({}); waiting for it to finish",
-                            owner.trim().if_empty("another halab command")
-                        ));
-                        told = true;
-                    }
-                    file.lock().context("waiting for the lab lock")?;
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(e).context("cannot lock the lab"),
+    pub fn acquire(home: &Path, lab: &LabName, purpose: &str) -> Result<LabLock> {
+        let path = home.join("locks").join(format!("{lab}.lock"));
+        {
+            let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = held.get_mut(&path) {
+                *n += 1;
+                return Ok(LabLock { path, _file: None });
             }
-            // A `destroy` may have removed the file while we waited: then lock the new one.
-            let same = fs::metadata(&path)
-                .map(|m| m.ino() == file.metadata().map(|f| f.ino()).unwrap_or(0))
-                .unwrap_or(false);
-            if !same {
-                continue;
+        }
+        let file = lock_file(&path, lab, purpose, true)?;
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.clone(), 1);
+        Ok(LabLock {
+            path,
+            _file: Some(file),
+        })
+    }
+
+    /// Who holds the lab's lock now (`halab drill x`, pid N), if anyone does; never waits.
+    pub fn holder(home: &Path, lab: &LabName) -> Option<String> {
+        let path = home.join("locks").join(format!("{lab}.lock"));
+        let mut file = OpenOptions::new().read(true).write(true).open(&path).ok()?;
+        match file.try_lock() {
+            Ok(()) => None,
+            Err(_) => {
+                let mut owner = String::new();
+                let _ = file.read_to_string(&mut owner);
+                Some(owner.trim().if_empty("another halab command").to_string())
             }
-            file.set_len(0)?;
-            write!(file, "`halab {purpose}`, pid {}", std::process::id())?;
-            return Ok(LabLock { file, path });
         }
     }
 
-    /// Remove the lock file (the lab is gone); the lock is released when `self` drops.
+    /// Remove the lock files (the lab is gone); the lock is released when `self` drops.
     pub fn remove_file(&self) {
         let _ = fs::remove_file(&self.path);
-        let _ = &self.file;
+        let _ = fs::remove_file(self.path.with_extension("record.lock"));
+    }
+}
+
+impl Drop for LabLock {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.path) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.path);
+            }
+        }
+        // The file (if this is the outermost hold) closes after this, releasing the lock.
+    }
+}
+
+/// A short hold on a lab's record alone, for one read-modify-write: separate from [`LabLock`]
+/// so that a `check` saving its result does not wait for a `drill` that holds the lab.
+struct RecordLock {
+    _file: File,
+}
+
+impl RecordLock {
+    fn acquire(home: &Path, lab: &LabName, purpose: &str) -> Result<RecordLock> {
+        let path = home.join("locks").join(format!("{lab}.record.lock"));
+        Ok(RecordLock {
+            _file: lock_file(&path, lab, purpose, false)?,
+        })
+    }
+}
+
+/// Open and lock `path`, waiting for another holder (and saying so, when `tell`); then write
+/// who holds it into the file.
+fn lock_file(path: &Path, lab: &LabName, purpose: &str, tell: bool) -> Result<File> {
+    let dir = path.parent().context("lock path has no parent")?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let mut told = false;
+    loop {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("cannot open lock `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                if tell && !told {
+                    let mut owner = String::new();
+                    let _ = file.read_to_string(&mut owner);
+                    crate::ui::say(format!(
+                        "lab `{lab}` is busy ({}); waiting for it to finish",
+                        owner.trim().if_empty("another halab command")
+                    ));
+                    told = true;
+                }
+                file.lock().context("waiting for the lab lock")?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e).context("cannot lock the lab"),
+        }
+        // A `destroy` may have removed the file while we waited: then lock the new one.
+        let same = fs::metadata(path)
+            .map(|m| m.ino() == file.metadata().map(|f| f.ino()).unwrap_or(0))
+            .unwrap_or(false);
+        if !same {
+            continue;
+        }
+        file.set_len(0)?;
+        write!(file, "`halab {purpose}`, pid {}", std::process::id())?;
+        return Ok(file);
     }
 }
 
@@ -375,7 +563,7 @@ impl IfEmpty for str {
 }
 
 /// The lab a command without a lesson acts on: `--lab`, else the only lab there is.
-pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
+pub fn resolve_lab(home: &Path, explicit: Option<&LabName>) -> Result<LabDir> {
     let names = lab_names(home);
     match explicit {
         Some(n) => {
@@ -384,13 +572,13 @@ pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
                 Ok(d)
             } else {
                 let hint =
-                    match crate::content::diag::did_you_mean(n, names.iter().map(String::as_str)) {
+                    match crate::content::diag::did_you_mean(n, names.iter().map(|n| n.as_str())) {
                         Some(s) => format!("did you mean `--lab {s}`?"),
                         None if names.is_empty() => {
                             "start one with `halab start LESSON` (`halab lessons` lists them)"
                                 .into()
                         }
-                        None => format!("labs on this machine: {}", names.join(", ")),
+                        None => format!("labs on this machine: {}", join(&names)),
                     };
                 Err(Problem::new(format!("there is no lab named `{n}`"), hint).into())
             }
@@ -406,13 +594,21 @@ pub fn resolve_lab(home: &Path, explicit: Option<&str>) -> Result<LabDir> {
                 format!(
                     "there are {} labs on this machine: {}",
                     many.len(),
-                    many.join(", ")
+                    join(many)
                 ),
                 "say which one with `--lab NAME`",
             )
             .into()),
         },
     }
+}
+
+fn join(names: &[LabName]) -> String {
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -438,7 +634,7 @@ mod tests {
     #[test]
     fn secrets_are_private_and_stable() {
         let tmp = tempfile::tempdir().unwrap();
-        let d = LabDir::new(tmp.path(), "x");
+        let d = LabDir::new(tmp.path(), &LabName::parse("x").unwrap());
         let want = BTreeMap::from([("pw".to_string(), 8usize)]);
         let s1 = d.secrets(&want).unwrap();
         let s2 = d.secrets(&want).unwrap();
@@ -446,6 +642,43 @@ mod tests {
         assert_eq!(s1["pw"].len(), 8);
         let mode = fs::metadata(d.path.join("secrets.json")).unwrap().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn lab_names_cannot_leave_the_labs_directory() {
+        for bad in [
+            "..",
+            ".",
+            "/",
+            "/etc",
+            "a/b",
+            "",
+            "-a",
+            "A",
+            "a b",
+            &"a".repeat(21),
+        ] {
+            let e = LabName::parse(bad).unwrap_err();
+            assert!(e.contains(LAB_NAME_RULE), "{bad}: {e}");
+        }
+        for good in ["ch32", "team-a", "a", &"a".repeat(20)] {
+            assert_eq!(LabName::parse(good).unwrap().as_str(), good);
+        }
+        // A record naming a bad lab does not load as a lab.
+        assert!(serde_json::from_str::<LabName>("\"../x\"").is_err());
+    }
+
+    #[test]
+    fn a_nested_hold_of_the_same_lab_does_not_wait_for_itself() {
+        let tmp = tempfile::tempdir().unwrap();
+        let name = LabName::parse("n").unwrap();
+        let outer = LabLock::acquire(tmp.path(), &name, "outer").unwrap();
+        let inner = LabLock::acquire(tmp.path(), &name, "inner").unwrap();
+        drop(inner);
+        // Still held by this process after the inner hold ends.
+        assert!(LabLock::holder(tmp.path(), &name).is_some());
+        drop(outer);
+        assert!(LabLock::holder(tmp.path(), &name).is_none());
     }
 
     #[test]
@@ -464,6 +697,7 @@ mod tests {
         }
         let e = resolve_lab(tmp.path(), None).unwrap_err();
         assert!(e.to_string().contains("2 labs"), "{e}");
-        assert_eq!(resolve_lab(tmp.path(), Some("b")).unwrap().name, "b");
+        let b = LabName::parse("b").unwrap();
+        assert_eq!(resolve_lab(tmp.path(), Some(&b)).unwrap().name, b);
     }
 }

@@ -132,7 +132,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
             let o = support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
             assert!(o.status.success(), "{}", text(&o.stderr));
         }
-        _ => backend::open(kind, &LabDir::new(home.path(), lab), None)
+        _ => backend::open(kind, &LabDir::new(home.path(), &lab.parse().unwrap()), None)
             .crash_node(node)
             .unwrap(),
     };

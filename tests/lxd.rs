@@ -156,7 +156,21 @@ fn instructor_operations_user_objects_remote_and_purge() {
         Some(1)
     );
     home.ok(&["--lab", "ia", "destroy"]);
-    home.ok(&["--lab", "ib", "destroy"]);
+    // A lab whose record is damaged: destroy must not assume a backend, but find what the lab
+    // left on every one (here its LXD project and bridge) and say so.
+    std::fs::write(
+        home.lab_dir("ib").join("lab.json"),
+        "{ \"name\": \"ib\", damaged",
+    )
+    .unwrap();
+    let o = home.run(&["--lab", "ib", "destroy"]);
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("removed lxd: LXD project `halab-ib` with 8 container(s)")
+            && err.contains("removed lxd: LXD network `halab"),
+        "{err}"
+    );
     assert_eq!(lxd_leftovers("ia"), Vec::<String>::new());
     assert_eq!(lxd_leftovers("ib"), Vec::<String>::new());
     let after: Vec<Value> = objects

@@ -445,12 +445,9 @@ fn concurrent_starts_wait_for_each_other() {
     let a = spawn();
     let lock = home.path().join("locks/tc.lock");
     let holder = format!("pid {}", a.id());
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&holder)) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "A never took the lock"
-        );
+        assert!(Instant::now() < deadline, "A never took the lock");
         std::thread::sleep(Duration::from_millis(20));
     }
     let b = spawn();
@@ -541,4 +538,95 @@ fn a_crashed_node_comes_back_with_start() {
     ]);
     assert_eq!(db, "1\n");
     destroy_and_check(&home, "td");
+}
+
+/// A home whose content is the tiny fixture lesson (`tests/fixtures/tiny`): two plain nodes.
+fn tiny_home() -> Home {
+    Home::new().with_env(
+        "HALAB_CONTENT",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny"),
+    )
+}
+
+#[test]
+fn reset_waits_while_a_drill_holds_the_lab() {
+    if !netns_ready("reset_waits_while_a_drill_holds_the_lab") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = tiny_home();
+    let _guard = LabGuard::new(&home, "tw");
+    home.ok(&["--lab", "tw", "start", "tiny"]);
+    home.ok(&["--lab", "tw", "solve"]);
+    // The fixture's drill holds its fault for 4 s.
+    let drill = home
+        .cmd()
+        .args(["--lab", "tw", "drill", "hold"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = home.path().join("locks/tw.lock");
+    let holder = format!("`halab drill hold`, pid {}", drill.id());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&holder)) {
+        assert!(Instant::now() < deadline, "the drill never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // While the drill holds the lab, reading it does not wait.
+    let t0 = Instant::now();
+    home.ok(&["--lab", "tw", "status"]);
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "status waited for the drill"
+    );
+    let reset = home.run(&["--lab", "tw", "reset"]);
+    let drill = drill.wait_with_output().unwrap();
+    let reset_done = Instant::now();
+    assert!(drill.status.success(), "{}", text(&drill.stderr));
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    let err = text(&reset.stderr);
+    assert!(
+        err.contains(&format!(
+            "lab `tw` is busy ({holder}); waiting for it to finish"
+        )),
+        "{err}"
+    );
+    assert!(
+        reset_done.duration_since(t0) >= Duration::from_secs(3),
+        "reset did not wait for the drill"
+    );
+    // The reset really happened after the drill: the step is undone.
+    assert_eq!(
+        home.run(&["--lab", "tw", "check", "--step", "mark"])
+            .status
+            .code(),
+        Some(1)
+    );
+    destroy_and_check(&home, "tw");
+}
+
+#[test]
+fn destroy_of_a_lab_with_a_damaged_record_finds_what_it_left() {
+    if !netns_ready("destroy_of_a_lab_with_a_damaged_record_finds_what_it_left") {
+        return;
+    }
+    let _slot = lab_slot();
+    let home = tiny_home();
+    let _guard = LabGuard::new(&home, "tx");
+    home.ok(&["--lab", "tx", "start", "tiny"]);
+    let namespaces = node_pid_namespaces(&home, "tx");
+    assert_eq!(namespaces.len(), 2);
+    std::fs::write(home.lab_dir("tx").join("lab.json"), "{ damaged").unwrap();
+    let o = home.run(&["--lab", "tx", "destroy"]);
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    for what in [
+        "removed netns: node `box` (pid",
+        "removed netns: node `peer` (pid",
+        "removed netns: network namespace `halab-tx-sw`",
+    ] {
+        assert!(err.contains(what), "{what}:\n{err}");
+    }
+    assert_eq!(leftovers(&home, "tx", &namespaces), Vec::<String>::new());
 }

@@ -92,7 +92,7 @@ impl Lxd {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         Lxd {
-            lab: lab.name.clone(),
+            lab: lab.name.to_string(),
             home,
             remote,
         }
@@ -635,6 +635,30 @@ impl Backend for Lxd {
         Ok(n)
     }
 
+    fn leftovers(&self) -> Result<Vec<String>> {
+        if which::which(client()).is_err() || (self.remote.is_none() && !daemon_answers()) {
+            return Ok(Vec::new());
+        }
+        let project = self.project();
+        let mut out = Vec::new();
+        if self.q(&format!("/1.0/projects/{project}"))?.is_some() {
+            let instances = self
+                .q(&format!("/1.0/instances?project={project}"))?
+                .and_then(|l| l.as_array().map(Vec::len))
+                .unwrap_or(0);
+            out.push(format!(
+                "LXD project `{project}` with {instances} container(s)"
+            ));
+        }
+        // The bridge's name is a hash of the lab's: it counts only with halab's mark for this lab.
+        if let Some(net) = self.q(&format!("/1.0/networks/{}", self.network()))?
+            && net["config"]["user.halab.lab"].as_str() == Some(self.lab.as_str())
+        {
+            out.push(format!("LXD network `{}`", self.network()));
+        }
+        Ok(out)
+    }
+
     fn down(&self) -> Result<()> {
         if which::which(client()).is_err() || (self.remote.is_none() && !daemon_answers()) {
             // No LXD: nothing of this lab can exist in it.
@@ -865,12 +889,19 @@ mod tests {
 
     #[test]
     fn names_fit_lxd_limits() {
-        let d = LabDir::new(Path::new("/tmp/h"), "a-rather-long-lab-20");
+        let d = LabDir::new(
+            Path::new("/tmp/h"),
+            &"a-rather-long-lab-20".parse().unwrap(),
+        );
         let l = Lxd::new(&d, None);
         assert!(l.network().len() <= 15, "{}", l.network());
         assert_ne!(
             l.network(),
-            Lxd::new(&LabDir::new(Path::new("/tmp/h"), "b"), None).network()
+            Lxd::new(
+                &LabDir::new(Path::new("/tmp/h"), &"b".parse().unwrap()),
+                None
+            )
+            .network()
         );
         assert_eq!(l.on("x"), "x");
         assert_eq!(Lxd::new(&d, Some("srv".into())).on("lb-01"), "srv:lb-01");

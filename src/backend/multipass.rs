@@ -187,7 +187,7 @@ impl Multipass {
         let packages: String = node.packages.iter().map(|p| format!("  - {p}\n")).collect();
         let text = minijinja::Environment::new().render_str(
             &recipe().user_data,
-            minijinja::context! { node => &node.name, lab => &self.dir.name, packages => packages.trim_end() },
+            minijinja::context! { node => &node.name, lab => self.dir.name.as_str(), packages => packages.trim_end() },
         )?;
         // Without this, cloud-init names the VM after the instance (`halab-ch32-lb-01`).
         Ok(format!(
@@ -635,6 +635,18 @@ impl Backend for Multipass {
         progress.message("starting the VMs");
         self.on_all(&["start"], &with)?;
         Ok(with)
+    }
+
+    fn leftovers(&self) -> Result<Vec<String>> {
+        if which::which("multipass").is_err() || !crate::backend::choice::multipass_answers() {
+            return Ok(Vec::new());
+        }
+        self.changed();
+        Ok(self
+            .instances()?
+            .values()
+            .map(|i| format!("multipass instance `{}`", i.name))
+            .collect())
     }
 
     fn down(&self) -> Result<()> {

@@ -81,7 +81,7 @@ pub struct Netns {
 impl Netns {
     pub fn new(lab: &LabDir) -> Netns {
         Netns {
-            lab: lab.name.clone(),
+            lab: lab.name.to_string(),
             dir: lab.backend_dir(),
         }
     }
@@ -548,6 +548,31 @@ impl Backend for Netns {
 
     fn restore(&self, _nodes: &[String], _progress: &Progress) -> Result<Vec<String>> {
         Ok(Vec::new())
+    }
+
+    fn leftovers(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = fs::read_dir(self.dir.join("nodes"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let node = e.file_name().to_str()?.to_string();
+                let h = self.holder(&node)?;
+                Some(format!("node `{node}` (pid {})", h.init_pid))
+            })
+            .collect();
+        let strays: Vec<String> = self
+            .stray_holders(None)
+            .into_iter()
+            .filter(|pid| !out.iter().any(|o| o.contains(&format!("(pid {pid})"))))
+            .map(|pid| format!("node process {pid}"))
+            .collect();
+        out.extend(strays);
+        let ns = self.switch_ns();
+        if Path::new("/run/netns").join(&ns).exists() {
+            out.push(format!("network namespace `{ns}`"));
+        }
+        Ok(out)
     }
 
     fn down(&self) -> Result<()> {

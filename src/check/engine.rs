@@ -107,6 +107,16 @@ pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Repo
         .collect();
     let disruptive =
         |i: usize, c: &Check| steps[i].live || !c.before.is_empty() || !c.after.is_empty();
+    // Checks that break the lab on purpose hold it, as every command that changes a lab does;
+    // the others read it without waiting.
+    let _hold = if todo.iter().any(|(i, c)| disruptive(*i, c)) {
+        Some(open.dir.lock(&match only {
+            Some(id) => format!("check --step {id}"),
+            None => "check".to_string(),
+        })?)
+    } else {
+        None
+    };
     let backend = &*open.backend;
     // Steps with a check that failed for good: their "eventually" checks stop retrying (the
     // step fails whatever they would show), so a fresh lab is graded in seconds, not a minute.
@@ -188,7 +198,7 @@ pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Repo
         });
     })?;
     Ok(Report {
-        lab: open.dir.name.clone(),
+        lab: open.dir.name.to_string(),
         lesson: lesson.id.clone(),
         passed,
         total,

@@ -6,14 +6,14 @@ use crate::check::{engine, report};
 use crate::cli::{CheckArgs, CheckFormat, Global};
 
 pub fn run(g: &Global, a: CheckArgs) -> Result<i32> {
-    let names: Vec<Option<String>> = if a.all {
+    let names: Vec<Option<crate::state::LabName>> = if a.all {
         super::all_labs()?.into_iter().map(Some).collect()
     } else {
         vec![g.lab.clone()]
     };
     let mut reports = Vec::new();
     for name in &names {
-        let (open, _catalog, lesson) = super::open_with_lesson(name.as_deref())?;
+        let (open, _catalog, lesson) = super::open_with_lesson(name.as_ref())?;
         let mut report = engine::grade(&open, &lesson, a.step.as_deref())?;
         if a.drills {
             let drills = crate::drill::grade(&lesson, &open.dir.load()?);

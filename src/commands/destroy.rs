@@ -1,4 +1,4 @@
-//! `halab destroy`: remove a lab and everything halab made for it.
+//! `halab destroy`: remove a lab and everything halab made for it, and say what was removed.
 
 use anyhow::Result;
 
@@ -10,14 +10,29 @@ pub fn run(g: &Global, a: DestroyArgs) -> Result<i32> {
         Some(n) => n.clone(),
         None => state::resolve_lab(&state::home(), None)?.name,
     };
-    if lifecycle::destroy(&name, a.purge_image)? {
+    let d = lifecycle::destroy(&name, a.purge_image)?;
+    // A lab without its record was searched for on every backend: say what turned up.
+    if !d.record_intact {
+        for r in &d.removed {
+            ui::say(format!("removed {r}"));
+        }
+    }
+    for n in &d.not_searched {
+        ui::warn(format!("not searched for leftovers: {n}"));
+    }
+    if d.had_dir {
         eprintln!(
             "{} lab `{name}` destroyed: nothing of it is left",
             ui::green("✔")
         );
-    } else {
+    } else if d.removed.is_empty() {
         eprintln!(
             "{} there was no lab `{name}`; leftovers were looked for and none remain",
+            ui::green("✔")
+        );
+    } else {
+        eprintln!(
+            "{} there was no lab `{name}`, but what it left was found and removed",
             ui::green("✔")
         );
     }

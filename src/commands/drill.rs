@@ -10,7 +10,8 @@ use crate::drill::{self, Options, report};
 use crate::ui::{self, Problem};
 
 pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
-    let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_deref())?;
+    let (_hold, open, _catalog, lesson) =
+        super::open_held(g.lab.as_ref(), &format!("drill {}", a.name))?;
     let opts = Options { promote: a.promote };
     let ids: Vec<&str> = lesson.drills.iter().map(|d| d.id.as_str()).collect();
     if a.name == "all" {

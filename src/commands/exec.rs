@@ -6,7 +6,7 @@ use crate::cli::{ExecArgs, Global};
 use crate::lifecycle::OpenLab;
 
 pub fn run(g: &Global, a: ExecArgs) -> Result<i32> {
-    let open = OpenLab::open(g.lab.as_deref())?;
+    let open = OpenLab::open(g.lab.as_ref())?;
     open.node(&a.node)?;
     open.backend.exec_attached(&a.node, &a.command, &[])
 }

@@ -32,7 +32,7 @@ pub fn run(a: LabsArgs) -> Result<i32> {
             .map(|l| l.steps.iter().map(|s| s.id.clone()).collect())
             .unwrap_or_default();
         rows.push(LabRow {
-            lab: name,
+            lab: name.to_string(),
             backend: rec.backend.to_string(),
             remote: rec.remote.clone(),
             lesson: rec.lesson.clone(),

@@ -25,7 +25,7 @@ use crate::content::{Catalog, Lesson};
 use crate::lifecycle::OpenLab;
 
 /// Every lab on this machine (for `--all`), or an error saying there is none.
-pub fn all_labs() -> Result<Vec<String>> {
+pub fn all_labs() -> Result<Vec<crate::state::LabName>> {
     let names = crate::state::lab_names(&crate::state::home());
     if names.is_empty() {
         return Err(crate::ui::Problem::new(
@@ -38,11 +38,23 @@ pub fn all_labs() -> Result<Vec<String>> {
 }
 
 /// The lab named by `--lab` (or the only one), the content, and the lab's lesson.
-pub fn open_with_lesson(lab: Option<&str>) -> Result<(OpenLab, Catalog, Lesson)> {
+pub fn open_with_lesson(lab: Option<&crate::state::LabName>) -> Result<(OpenLab, Catalog, Lesson)> {
     let open = OpenLab::open(lab)?;
     let catalog = Catalog::load()?;
     let lesson = catalog.lesson(&open.record.lesson)?.clone();
     Ok((open, catalog, lesson))
+}
+
+/// Like [`open_with_lesson`] for a command that changes the lab: the lab is held first (a second
+/// such command waits and is told who holds it), then read, so what it reads is current.
+pub fn open_held(
+    lab: Option<&crate::state::LabName>,
+    purpose: &str,
+) -> Result<(crate::state::LabLock, OpenLab, Catalog, Lesson)> {
+    let dir = crate::state::resolve_lab(&crate::state::home(), lab)?;
+    let hold = dir.lock(purpose)?;
+    let (open, catalog, lesson) = open_with_lesson(Some(&dir.name))?;
+    Ok((hold, open, catalog, lesson))
 }
 
 /// Run the parsed command line; returns the exit code.

@@ -7,13 +7,17 @@ use crate::cli::{Global, ResetArgs};
 use crate::{solve, ui};
 
 pub fn run(g: &Global, a: ResetArgs) -> Result<i32> {
-    let names: Vec<Option<String>> = if a.all {
+    let names: Vec<Option<crate::state::LabName>> = if a.all {
         super::all_labs()?.into_iter().map(Some).collect()
     } else {
         vec![g.lab.clone()]
     };
     for name in names {
-        let (open, catalog, lesson) = super::open_with_lesson(name.as_deref())?;
+        let purpose = match &a.to {
+            Some(to) => format!("reset --to {to}"),
+            None => "reset".to_string(),
+        };
+        let (_hold, open, catalog, lesson) = super::open_held(name.as_ref(), &purpose)?;
         if let Some(to) = &a.to {
             lesson.step_or_err(to)?;
         }

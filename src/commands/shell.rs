@@ -6,7 +6,7 @@ use crate::cli::{Global, ShellArgs};
 use crate::lifecycle::OpenLab;
 
 pub fn run(g: &Global, a: ShellArgs) -> Result<i32> {
-    let open = OpenLab::open(g.lab.as_deref())?;
+    let open = OpenLab::open(g.lab.as_ref())?;
     open.node(&a.node)?;
     eprintln!(
         "halab: root shell on `{}` of lab `{}`; `exit` to leave",

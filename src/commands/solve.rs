@@ -7,7 +7,7 @@ use crate::cli::{Global, SolveArgs};
 use crate::{solve, ui};
 
 pub fn run(g: &Global, a: SolveArgs) -> Result<i32> {
-    let (open, catalog, lesson) = super::open_with_lesson(g.lab.as_deref())?;
+    let (_hold, open, catalog, lesson) = super::open_held(g.lab.as_ref(), "solve")?;
     let applied = solve::solve(&open, &catalog, &lesson, a.step.as_deref())?;
     let target = applied
         .last()

@@ -7,7 +7,7 @@ use crate::lifecycle::{self, OpenLab};
 use crate::ui;
 
 pub fn run(g: &Global, a: StatusArgs) -> Result<i32> {
-    let open = OpenLab::open(g.lab.as_deref())?;
+    let open = OpenLab::open(g.lab.as_ref())?;
     let st = lifecycle::status(&open)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&st)?),

@@ -155,6 +155,7 @@ pub fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
 
 /// Run a drill (after `preflight`), keep its result in the lab's record and return it.
 pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
+    let _hold = open.dir.lock(&format!("drill {}", drill.id))?;
     let ctx = open.template_context()?;
     let mut context = BTreeMap::new();
     for s in &drill.context {
