@@ -152,8 +152,8 @@ impl Doc {
         match DeTable::parse(&doc.text) {
             Ok(t) => doc.tree = Some(Tree::from_table(t.get_ref())),
             Err(e) => {
-                let at = e.span().map(|s| s.start).unwrap_or(0);
-                doc.push_at(at, e.message().trim().to_string(), None);
+                let (at, message, help) = syntax_problem(&doc.text, &e);
+                doc.push_at(at, message, Some(help));
             }
         }
         doc
@@ -200,7 +200,9 @@ impl Doc {
             Ok(v) => Some(v),
             Err(e) => {
                 let at = e.span().map(|s| s.start).unwrap_or(0);
-                self.push_at(at, e.message().trim().to_string(), None);
+                let message = e.message().trim().to_string();
+                let help = shape_help(&message);
+                self.push_at(at, message, Some(help));
                 None
             }
         }
@@ -210,6 +212,47 @@ impl Doc {
     pub fn error(&mut self, path: &DocPath, message: impl Into<String>, help: Option<String>) {
         let at = self.locate(path, false);
         self.push_at(at, message.into(), help);
+    }
+
+    /// Record a problem unless `value` is finite and within `range`: every number that becomes a
+    /// duration or a count goes through here. `help` says what to write instead.
+    pub fn number_in(
+        &mut self,
+        path: &DocPath,
+        value: f64,
+        range: impl std::ops::RangeBounds<f64>,
+        help: impl Into<String>,
+    ) -> bool {
+        if value.is_finite() && range.contains(&value) {
+            return true;
+        }
+        use std::ops::Bound;
+        let bound = |b: Bound<&f64>, incl: &str, excl: &str| match b {
+            Bound::Included(x) => Some(format!("{incl} {x}")),
+            Bound::Excluded(x) => Some(format!("{excl} {x}")),
+            Bound::Unbounded => None,
+        };
+        let rule: Vec<String> = [
+            bound(range.start_bound(), ">=", ">"),
+            bound(range.end_bound(), "<=", "<"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let name = match path.0.last() {
+            Some(Seg::Key(k)) => format!("`{k}`"),
+            _ => "this number".to_string(),
+        };
+        let message = if value.is_finite() {
+            format!(
+                "{name} is {value}, out of range (must be {})",
+                rule.join(" and ")
+            )
+        } else {
+            format!("{name} is {value}: not a finite number")
+        };
+        self.error(path, message, Some(help.into()));
+        false
     }
 
     /// Like [`Doc::error`] but points at the key itself (for unknown fields).
@@ -268,6 +311,137 @@ impl Doc {
             Err(Diagnostics(self.problems))
         }
     }
+}
+
+/// What to write instead, for a value of the wrong shape (serde's messages name what was expected).
+fn shape_help(message: &str) -> String {
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        format!("add `{field} = ...` to this table")
+    } else if let Some((_, expected)) = message.rsplit_once(", expected ") {
+        let kind = match expected.trim() {
+            "u8" => "a whole number from 0 to 255",
+            "u16" => "a whole number from 0 to 65535",
+            "u32" | "u64" | "usize" => "a whole number, 0 or more",
+            "i8" | "i16" | "i32" | "i64" => "a whole number",
+            "f32" | "f64" => "a number",
+            "a sequence" => "a list, `[...]`",
+            "a map" => "a table",
+            e if e.starts_with("struct ") => "a table",
+            e => e,
+        };
+        format!("write {kind} here")
+    } else {
+        "write the kind of value this field takes".to_string()
+    }
+}
+
+/// Where a TOML syntax error really is, what is wrong and what to write instead.
+///
+/// toml reports an unterminated string where it noticed (the start of the next line, or the end
+/// of the file), and a duplicate key without its name: both are put right here.
+fn syntax_problem(text: &str, e: &toml::de::Error) -> (usize, String, String) {
+    let span = e.span().unwrap_or(0..0);
+    let at = span.start.min(text.len());
+    let message = e.message().trim().to_string();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    if message.starts_with("duplicate key") {
+        let key = text.get(span.clone()).unwrap_or("").trim();
+        let header = line.trim_start().starts_with('[');
+        let help = if header {
+            format!(
+                "a table is defined once: merge the two `[{key}]` sections, or write `[[{key}]]` \
+                 for each entry of a list"
+            )
+        } else {
+            format!("a key appears once in its table: remove or rename one of the `{key}`s")
+        };
+        return (at, format!("duplicate key `{key}`"), help);
+    }
+    if message.contains("string") && !message.starts_with("string values must be quoted") {
+        let quote = if message.contains("basic") { '"' } else { '\'' };
+        let opened = unterminated_string(text, at).unwrap_or(at);
+        let multi = message.contains("multi-line");
+        let help = if multi {
+            format!("close the text with {0}{0}{0}", quote)
+        } else {
+            format!(
+                "close the string with `{quote}` on the same line, or use `{0}{0}{0}` for text \
+                 over several lines",
+                quote
+            )
+        };
+        return (opened, format!("unterminated string: {message}"), help);
+    }
+    let help = if message.starts_with("string values must be quoted") {
+        "write text in quotes, e.g. `name = \"web\"`".to_string()
+    } else if message.starts_with("key with no value") {
+        "write `key = value`".to_string()
+    } else if message.contains("between array elements") {
+        "separate the elements with `,` and close the list with `]`".to_string()
+    } else if message.contains("between key-value pairs") {
+        "separate `key = value` pairs with `,` and close `{ ... }` with `}` on the same line (or \
+         use a `[table]`)"
+            .to_string()
+    } else if message.contains("expected newline") {
+        "write one `key = value` per line".to_string()
+    } else {
+        "write `key = value` lines, text in quotes, and `[table]` or `[[list]]` headers".to_string()
+    };
+    (at, message, help)
+}
+
+/// The offset of the opening quote of the first string left open, by lexing TOML's strings and
+/// comments from the start (parsing stopped at the first error, so the text before is sound);
+/// `None` unless it opened at or before `at`.
+fn unterminated_string(text: &str, at: usize) -> Option<usize> {
+    first_open_string(text).filter(|&o| o <= at)
+}
+
+fn first_open_string(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut open: Option<usize> = None;
+    while i < b.len() {
+        let rest = &b[i..];
+        match open {
+            None => {
+                if rest[0] == b'#' {
+                    i += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+                    continue;
+                }
+                if rest.starts_with(b"\"\"\"") || rest.starts_with(b"'''") {
+                    let q = &rest[..3];
+                    let end = rest[3..].windows(3).position(|w| w == q);
+                    match end {
+                        Some(e) => i += 3 + e + 3,
+                        None => return Some(i),
+                    }
+                    continue;
+                }
+                if rest[0] == b'"' || rest[0] == b'\'' {
+                    open = Some(i);
+                }
+                i += 1;
+            }
+            Some(start) => {
+                let quote = b[start];
+                match rest[0] {
+                    b'\\' if quote == b'"' => i += 2,
+                    b'\n' => return Some(start),
+                    c if c == quote => {
+                        open = None;
+                        i += 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+    }
+    open
 }
 
 fn to_doc_path(p: &serde_ignored::Path<'_>) -> DocPath {
