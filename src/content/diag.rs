@@ -349,8 +349,18 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> (usize, String, String) {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("");
     if message.starts_with("duplicate key") {
-        let key = text.get(span.clone()).unwrap_or("").trim();
         let header = line.trim_start().starts_with('[');
+        let key = if header {
+            // The whole table name, `roles.lb` rather than `lb`.
+            line.trim_start()
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+        } else {
+            text.get(span.clone()).unwrap_or("").trim()
+        };
         let help = if header {
             format!(
                 "a table is defined once: merge the two `[{key}]` sections, or write `[[{key}]]` \
@@ -376,7 +386,9 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> (usize, String, String) {
         };
         return (opened, format!("unterminated string: {message}"), help);
     }
-    let help = if message.starts_with("string values must be quoted") {
+    let help = if message.contains("escaped value") {
+        "write `\\\\` for a backslash inside \"...\", or use '...' (no escapes there)".to_string()
+    } else if message.starts_with("string values must be quoted") {
         "write text in quotes, e.g. `name = \"web\"`".to_string()
     } else if message.starts_with("key with no value") {
         "write `key = value`".to_string()
@@ -562,6 +574,104 @@ mod tests {
     #[test]
     fn fields_are_read_from_derive() {
         assert_eq!(struct_fields::<Sample>(), &["alpha", "beta"]);
+    }
+
+    const REAL_LAB: &str = include_str!("../../labs/ch32.toml");
+
+    /// The problems of the real lab with `from` replaced by `to`, as printed.
+    fn syntax(from: &str, to: &str) -> (String, Vec<String>) {
+        assert!(REAL_LAB.contains(from), "`{from}` is not in labs/ch32.toml");
+        let text = REAL_LAB.replacen(from, to, 1);
+        let doc = Doc::parse(Path::new("labs/ch32.toml"), text.clone());
+        assert!(!doc.is_parsed());
+        (text, doc.problems.iter().map(|d| d.to_string()).collect())
+    }
+
+    fn line_of(text: &str, marker: &str) -> usize {
+        text[..text.find(marker).expect("marker")]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    #[test]
+    fn an_unterminated_string_is_reported_where_it_starts() {
+        let (text, p) = syntax("standby, a client\"", "standby, a client");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        let line = line_of(&text, "title = ");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:9: unterminated string")),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].contains("help: close the string with `\"` on the same line"),
+            "{p:#?}"
+        );
+        // A backslash that escapes nothing says how to write one.
+        let (_, p) = syntax("standby, a client\"", "standby, a c:\\lient\"");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].contains("help: write `\\\\` for a backslash"),
+            "{p:#?}"
+        );
+        // A multi-line one is reported where it opens, not at the end of the file.
+        let (text, p) = syntax("[roles.lb]", "[roles.lb]\nnote = '''never closed\n");
+        let line = line_of(&text, "note = ");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:8: unterminated string")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("help: close the text with '''"), "{p:#?}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named() {
+        let (text, p) = syntax(
+            "vip = \"10.0.0.100\"",
+            "vip = \"10.0.0.100\"\niface = \"eth1\"",
+        );
+        let line = line_of(&text, "iface = \"eth1\"");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:1: duplicate key `iface`")),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].contains("help: a key appears once in its table"),
+            "{p:#?}"
+        );
+        let (text, p) = syntax("[roles.app]", "[roles.lb]\n[roles.app]");
+        let line = line_of(&text, "[roles.lb]\n[roles.app]");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("duplicate key `roles.lb`"), "{p:#?}");
+        assert!(p[0].contains("help: a table is defined once"), "{p:#?}");
+    }
+
+    #[test]
+    fn a_syntax_error_says_what_was_expected() {
+        let (text, p) = syntax("[\"sudo\", \"curl\"", "[\"sudo\" \"curl\"");
+        let line = line_of(&text, "\"sudo\" \"curl\"");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("expected `,`"), "{p:#?}");
+        assert!(
+            p[0].contains("help: separate the elements with `,`"),
+            "{p:#?}"
+        );
+        let (text, p) = syntax("port = 9000", "port = 9000 tcp");
+        let line = line_of(&text, "port = 9000 tcp");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("help: "), "{p:#?}");
     }
 
     #[test]
