@@ -6,6 +6,7 @@
 //! Must not: run anything (the check engine and the runner do).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -350,7 +351,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 "lesson names lab `{}` but is checked against `{}`",
                 l.lab, lab.id
             ),
-            None,
+            Some(format!("write `lab = \"{}\"`", lab.id)),
         );
     }
     let node_ok = |doc: &mut Doc, path: &DocPath, name: &str| {
@@ -384,7 +385,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             doc.error(
                 &sp.key("id"),
                 format!("step `{}` is defined twice (also steps[{first}])", step.id),
-                None,
+                Some("give each step its own id".into()),
             );
         }
         if step.checks.is_empty() && step.questions.is_empty() {
@@ -431,17 +432,29 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 doc.error(
                     &cp.key("id"),
                     format!("check `{}` appears twice in step `{}`", c.id, step.id),
-                    None,
+                    Some("give each check of a step its own id".into()),
                 );
             }
             node_ok(doc, &cp.key("node"), &c.node);
+            check_expect(&c.expect, &cp.key("expect"), doc);
             for (key, list) in [("before", &c.before), ("after", &c.after)] {
                 for (i, nc) in list.iter().enumerate() {
                     node_ok(doc, &cp.key(key).index(i).key("node"), &nc.node);
                 }
             }
         }
+        let mut action_ids = BTreeMap::new();
         for (ai, a) in step.actions.iter().enumerate() {
+            if let Some(first) = action_ids.insert(a.id.as_str(), ai) {
+                doc.error(
+                    &sp.key("actions").index(ai).key("id"),
+                    format!(
+                        "action `{}` appears twice in step `{}` (also actions[{first}])",
+                        a.id, step.id
+                    ),
+                    Some("give each action of a step its own id".into()),
+                );
+            }
             for (i, nc) in a.run.iter().enumerate() {
                 node_ok(
                     doc,
@@ -450,26 +463,63 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 );
             }
         }
+        let mut question_ids = BTreeMap::new();
         for (qi, q) in step.questions.iter().enumerate() {
+            let qp = sp.key("questions").index(qi);
+            if let Some(first) = question_ids.insert(q.id.as_str(), qi) {
+                doc.error(
+                    &qp.key("id"),
+                    format!(
+                        "question `{}` appears twice in step `{}` (also questions[{first}])",
+                        q.id, step.id
+                    ),
+                    Some("give each question of a step its own id (solutions answer by id)".into()),
+                );
+            }
+            doc.number_in(
+                &qp.key("tolerance"),
+                q.tolerance,
+                (Bound::Excluded(0.0), Bound::Included(1.0)),
+                "write the accepted relative error, more than 0 and at most 1, e.g. `0.01` (1 %)",
+            );
             if let Err(e) = q.answer() {
                 doc.error(
                     &sp.key("questions").index(qi),
                     format!("question `{}`: {e}", q.id),
-                    None,
+                    Some(
+                        "give availabilities in percent (0 to 100), `compose` for several, and \
+                         `per` and `unit` for a downtime"
+                            .into(),
+                    ),
                 );
             }
         }
     }
     check_drills(l, refs, doc);
-    // Templates resolve against the lab.
-    if doc.problems.is_empty()
-        && let Some(lab) = refs.lab
-    {
+    // Templates resolve against the lab, whatever else is wrong (each text on its own).
+    if let Some(lab) = refs.lab {
         let ctx = example_context(lab).with_run_id("example");
         let mut texts: Vec<(DocPath, &str)> = Vec::new();
         for (ei, e) in l.edits.iter().enumerate() {
             for (pi, p) in e.paths.iter().enumerate() {
-                texts.push((root.key("edits").index(ei).key("paths").index(pi), p));
+                let pp = root.key("edits").index(ei).key("paths").index(pi);
+                match ctx.render(p) {
+                    Ok(r) if !super::lab::is_node_path(&r) => doc.error(
+                        &pp,
+                        format!("edited path `{r}` is not an absolute path"),
+                        Some(
+                            "write the full path on the node, e.g. `/etc/nginx` (a template such \
+                             as `{{ pg.confdir }}` may start it)"
+                                .into(),
+                        ),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => doc.error(
+                        &pp,
+                        format!("template does not render: {e:#}"),
+                        Some(crate::template::HELP.into()),
+                    ),
+                }
             }
         }
         for (si, step) in l.steps.iter().enumerate() {
@@ -514,7 +564,11 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                                 doc.error(
                                     &cp.key("expect").key(key),
                                     format!("not a valid regex once rendered: {e}"),
-                                    None,
+                                    Some(
+                                        "write a regex in Rust's `regex` syntax; escape `\\ . + * ? ( ) [ ] { } | ^ $` \
+                                         with `\\` to match them literally"
+                                            .into(),
+                                    ),
                                 );
                             }
                         }
@@ -547,6 +601,40 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     }
 }
 
+/// The longest a check may keep retrying (`within`), in seconds.
+const MAX_WITHIN_S: f64 = 600.0;
+
+/// What a check expects: an exit status that can happen, and a finite retry time.
+fn check_expect(e: &Expect, ep: &DocPath, doc: &mut Doc) {
+    if let Some(code) = e.exit {
+        if !(0..=255).contains(&code) {
+            doc.error(
+                &ep.key("exit"),
+                format!("exit status {code} cannot happen"),
+                Some("write an exit status from 0 to 255".into()),
+            );
+        }
+        if e.any_exit {
+            doc.error(
+                &ep.key("exit"),
+                "`exit` and `any_exit = true` contradict each other",
+                Some(
+                    "keep `exit = N` to require a status, or `any_exit = true` to accept any"
+                        .into(),
+                ),
+            );
+        }
+    }
+    if let Some(w) = e.within {
+        doc.number_in(
+            &ep.key("within"),
+            w,
+            (Bound::Excluded(0.0), Bound::Included(MAX_WITHIN_S)),
+            format!("write how many seconds to keep trying, more than 0 and up to {MAX_WITHIN_S}, e.g. `5.0`"),
+        );
+    }
+}
+
 /// Plausible template values of a lab, to check that a lesson's texts render without a lab.
 fn example_context(lab: &Lab) -> crate::template::Context {
     let secrets: BTreeMap<String, String> = lab
@@ -570,7 +658,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                     "drill id `{}` is not a simple name used once (and not `all`)",
                     d.id
                 ),
-                None,
+                Some("use lowercase letters, digits and `-`, a different id for each drill".into()),
             );
         }
         for (ri, r) in d.requires.iter().enumerate() {
@@ -583,15 +671,19 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             }
         }
         if d.runs.is_empty() {
-            doc.error(&dp.key("id"), format!("drill `{}` has no runs", d.id), None);
+            doc.error(
+                &dp.key("id"),
+                format!("drill `{}` has no runs", d.id),
+                Some("add `[[drills.runs]]` with a `fault` or a `crash`".into()),
+            );
         }
         if let Some(lab) = refs.lab {
-            for (place, node) in d.nodes() {
+            for (place, node) in d.nodes(&dp) {
                 if lab.node(node).is_none() {
                     doc.error(
-                        &dp.key("id"),
+                        &place,
                         format!(
-                            "drill `{}`: {place} names no node of lab `{}`: `{node}`",
+                            "drill `{}` names no node `{node}` of lab `{}`",
                             d.id, lab.id
                         ),
                         Some(lab.unknown_node_help(node)),
@@ -599,6 +691,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 }
             }
         }
+        super::drill::check(d, &dp, doc);
         for (ri, run) in d.runs.iter().enumerate() {
             let rp = dp.key("runs").index(ri);
             let figures: Vec<&str> = super::drill::STREAM_FIGURES
@@ -625,7 +718,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                         "run `{}` has no `fault` and no `crash`: it breaks nothing",
                         run.id
                     ),
-                    None,
+                    Some("add `fault = [{ node = ..., run = ... }]` or `crash = \"NODE\"`".into()),
                 );
             }
         }
@@ -637,13 +730,20 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 .flat_map(|r| r.baseline.keys().map(|k| (k.as_str(), "0")))
                 .collect();
             let ctx = example_context(lab).with("baseline", &baseline);
-            for (place, text) in d.texts() {
-                if let Err(e) = ctx.render(text) {
-                    doc.error(
-                        &dp.key("id"),
-                        format!("drill `{}`: {place}: template does not render: {e:#}", d.id),
+            let vrrp_path = dp.key("vrrp").key("path");
+            for (place, text) in d.texts(&dp) {
+                match ctx.render(text) {
+                    Err(e) => doc.error(
+                        &place,
+                        format!("drill `{}`: template does not render: {e:#}", d.id),
                         Some(crate::template::HELP.into()),
-                    );
+                    ),
+                    Ok(r) if place == vrrp_path && !super::lab::is_node_path(&r) => doc.error(
+                        &place,
+                        format!("keepalived configuration `{r}` is not an absolute path"),
+                        Some("write the full path on the node, e.g. `/etc/keepalived/keepalived.conf`".into()),
+                    ),
+                    Ok(_) => {}
                 }
             }
         }

@@ -44,6 +44,19 @@ pub struct SolutionFile {
     pub owner: String,
 }
 
+const PATH_HELP: &str = "write the full path on the node, e.g. `/etc/nginx/sites-available/lb` \
+     (a template such as `{{ pg.confdir }}` may start it)";
+
+/// "did you mean" for an id the step does not have: the ones it has.
+fn ids_help<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> String {
+    let ids: Vec<&str> = ids.collect();
+    if ids.is_empty() {
+        format!("the step has no {what}: remove this line")
+    } else {
+        format!("the step's {what}: {}", ids.join(", "))
+    }
+}
+
 fn fields(p: &DocPath) -> &'static [&'static str] {
     let key = |s: &Seg, k: &str| matches!(s, Seg::Key(x) if x == k);
     match p.0.as_slice() {
@@ -87,18 +100,39 @@ pub fn load(
             }
         };
         for (i, f) in s.files.iter().enumerate() {
-            node_ok(&mut doc, &root.key("files").index(i).key("node"), &f.node);
+            let fp = root.key("files").index(i);
+            node_ok(&mut doc, &fp.key("node"), &f.node);
+            super::lab::check_file_attrs(&mut doc, &fp, &f.mode, &f.owner);
             // A path may start with a template value (`{{ pg.confdir }}/...`); rendered, it is checked below.
             if !f.path.starts_with('/') && !f.path.starts_with("{{") {
                 doc.error(
-                    &root.key("files").index(i).key("path"),
+                    &fp.key("path"),
                     format!("`{}` is not an absolute path", f.path),
-                    None,
+                    Some(PATH_HELP.into()),
                 );
             }
         }
         for (i, r) in s.run.iter().enumerate() {
             node_ok(&mut doc, &root.key("run").index(i).key("node"), &r.node);
+        }
+        for (q, a) in &s.answers {
+            if !a.is_finite() {
+                doc.error(
+                    &root.key("answers").key(q),
+                    format!("answer `{q}` is {a}: not a finite number"),
+                    Some("write the number the question asks for, e.g. `8.76`".into()),
+                );
+            }
+        }
+        let mut actions = BTreeMap::new();
+        for (i, a) in s.actions.iter().enumerate() {
+            if let Some(first) = actions.insert(a.as_str(), i) {
+                doc.error(
+                    &root.key("actions").index(i),
+                    format!("action `{a}` is named twice (also actions[{first}])"),
+                    Some("name each action once: it runs once".into()),
+                );
+            }
         }
         if let Some(st) = st {
             for q in s.answers.keys() {
@@ -106,7 +140,10 @@ pub fn load(
                     doc.error(
                         &root.key("answers").key(q),
                         format!("step `{step}` has no question `{q}`"),
-                        None,
+                        Some(ids_help(
+                            "questions",
+                            st.questions.iter().map(|x| x.id.as_str()),
+                        )),
                     );
                 }
             }
@@ -115,14 +152,16 @@ pub fn load(
                     doc.error(
                         &root.key("actions").index(i),
                         format!("step `{step}` has no action `{a}`"),
-                        None,
+                        Some(ids_help(
+                            "actions",
+                            st.actions.iter().map(|x| x.id.as_str()),
+                        )),
                     );
                 }
             }
         }
-        if doc.problems.is_empty()
-            && let Some(lab) = lab
-        {
+        // Templates render whatever else is wrong (the lab, when given, is valid).
+        if let Some(lab) = lab {
             let facts = crate::template::Facts::example();
             let secrets: BTreeMap<String, String> = lab
                 .secrets
@@ -155,9 +194,14 @@ pub fn load(
                         Some(crate::template::HELP.to_string()),
                     )),
                     Ok(r)
-                        if p.0.last() == Some(&Seg::Key("path".into())) && !r.starts_with('/') =>
+                        if p.0.last() == Some(&Seg::Key("path".into()))
+                            && !super::lab::is_node_path(&r) =>
                     {
-                        bad.push((p, format!("`{r}` is not an absolute path"), None));
+                        bad.push((
+                            p,
+                            format!("`{r}` is not an absolute path"),
+                            Some(PATH_HELP.into()),
+                        ));
                     }
                     Ok(_) => {}
                 }
