@@ -580,7 +580,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const GOOD: &str = r#"

@@ -801,3 +801,283 @@ impl Question {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::lab::tests::{REAL as REAL_LAB, assert_problem, line_of};
+
+    const REAL: &str = include_str!("../../lessons/ch32.toml");
+    const FILE: &str = "lessons/ch32.toml";
+
+    fn lab() -> Lab {
+        crate::content::lab::load(Path::new("labs/ch32.toml"), REAL_LAB.into()).unwrap()
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        let lab = lab();
+        let refs = LessonRefs {
+            lab: Some(&lab),
+            solved_steps: None,
+        };
+        match load(Path::new(FILE), text.to_string(), &refs) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    /// The real lesson with `from` (which must occur) replaced once by `to`.
+    fn real_with(from: &str, to: &str) -> (String, Vec<String>) {
+        assert!(REAL.contains(from), "`{from}` is not in {FILE}");
+        let text = REAL.replacen(from, to, 1);
+        let p = problems(&text);
+        (text, p)
+    }
+
+    /// Break the real lesson and expect a problem on the line of `marker` (in the broken text).
+    fn broken(from: &str, to: &str, marker: &str, what: &str, help: &str) -> Vec<String> {
+        let (text, p) = real_with(from, to);
+        assert_problem(&p, FILE, line_of(&text, marker), what, help);
+        p
+    }
+
+    #[test]
+    fn the_real_lesson_loads() {
+        assert!(problems(REAL).is_empty(), "{:#?}", problems(REAL));
+    }
+
+    #[test]
+    fn within_is_positive_finite_and_bounded() {
+        for bad in ["-1.0", "nan", "0", "601", "inf"] {
+            broken(
+                "within = 12.0",
+                &format!("within = {bad}"),
+                &format!("within = {bad}"),
+                "`within` is",
+                "more than 0 and up to 600",
+            );
+        }
+    }
+
+    #[test]
+    fn exit_codes_can_happen_and_exclude_any_exit() {
+        broken(
+            "expect = { exit = 2 }",
+            "expect = { exit = 300 }",
+            "exit = 300",
+            "exit status 300 cannot happen",
+            "from 0 to 255",
+        );
+        broken(
+            "expect = { exit = 2 }",
+            "expect = { exit = -1 }",
+            "exit = -1",
+            "exit status -1",
+            "from 0 to 255",
+        );
+        broken(
+            "expect = { exit = 2 }",
+            "expect = { exit = 2, any_exit = true }",
+            "any_exit = true",
+            "contradict",
+            "or `any_exit = true` to accept any",
+        );
+    }
+
+    #[test]
+    fn tolerances_are_positive_and_finite() {
+        for bad in ["-0.5", "nan", "0", "2"] {
+            broken(
+                "id = \"year-99\"\n",
+                &format!("id = \"year-99\"\ntolerance = {bad}\n"),
+                "tolerance = ",
+                "`tolerance` is",
+                "e.g. `0.01`",
+            );
+        }
+    }
+
+    #[test]
+    fn question_and_action_ids_are_unique_in_their_step() {
+        let (_, p) = real_with("id = \"year-999\"", "id = \"year-99\"");
+        assert_problem(
+            &p,
+            FILE,
+            line_of(REAL, "id = \"year-999\""),
+            "question `year-99` appears twice in step `uptime`",
+            "its own id",
+        );
+        let start = REAL.find("[[steps.actions]]").unwrap();
+        let end = start + REAL[start..].find("\n[[steps.checks]]").unwrap();
+        let action = &REAL[start..end];
+        let text = REAL.replacen(action, &format!("{action}\n{action}"), 1);
+        let second = end + 1 + action.find("id = ").unwrap();
+        let line = text[..second].matches('\n').count() + 1;
+        assert_problem(
+            &problems(&text),
+            FILE,
+            line,
+            "action `fail-primary` appears twice in step `promote`",
+            "its own id",
+        );
+    }
+
+    #[test]
+    fn drill_runs_and_measures_have_unique_ids() {
+        broken(
+            "id = \"host-silent\"",
+            "id = \"service-stopped\"",
+            "id = \"service-stopped\"\ntitle = \"app-01 stops",
+            "run `service-stopped` appears twice in drill `app-down`",
+            "its own id",
+        );
+        broken(
+            "{ id = \"answered\"",
+            "{ id = \"moved\"",
+            "{ id = \"moved\", title = \"lb-02 answering",
+            "measure `moved` appears twice in run `graceful`",
+            "its own id",
+        );
+        broken(
+            "{ id = \"back\"",
+            "{ id = \"worst_ms\"",
+            "{ id = \"worst_ms\"",
+            "measure `worst_ms` has the name of a figure every run reports",
+            "choose another id",
+        );
+    }
+
+    #[test]
+    fn drill_intervals_and_timeouts_are_in_range() {
+        broken(
+            "every_ms = 50, timeout_ms = 10000",
+            "every_ms = 0, timeout_ms = 10000",
+            "every_ms = 0",
+            "`every_ms` is 0",
+            "from 1 to 60000 ms",
+        );
+        broken(
+            "every_ms = 100, timeout_ms = 3000",
+            "every_ms = 100, timeout_ms = 0",
+            "timeout_ms = 0",
+            "`timeout_ms` is 0",
+            "e.g. `3000`",
+        );
+    }
+
+    #[test]
+    fn drill_durations_are_finite_and_in_range() {
+        for bad in ["-20", "nan", "0", "86400"] {
+            broken(
+                "limit_s = 20, claim_s = 3.0",
+                &format!("limit_s = {bad}, claim_s = 3.0"),
+                &format!("limit_s = {bad}"),
+                "`limit_s` is",
+                "how long to wait at most",
+            );
+        }
+        broken(
+            "hold_s = 3.0",
+            "hold_s = 3.0\nsettle_s = -1",
+            "settle_s = -1",
+            "`settle_s` is -1",
+            "0 to 600",
+        );
+        broken(
+            "hold_s = 4.0",
+            "hold_s = nan",
+            "hold_s = nan",
+            "`hold_s` is NaN: not a finite number",
+            "how long the fault lasts",
+        );
+        broken(
+            "claim_s = 300.0",
+            "claim_s = inf",
+            "claim_s = inf",
+            "`claim_s` is inf",
+            "the chapter's figure",
+        );
+        broken(
+            "{ figure = \"failed\", max = 0,",
+            "{ figure = \"failed\", max = -1,",
+            "max = -1",
+            "`max` is -1",
+            "0 or more",
+        );
+    }
+
+    #[test]
+    fn edited_and_configuration_paths_are_absolute() {
+        broken(
+            "paths = [\"/etc/nginx\",",
+            "paths = [\"etc/nginx\",",
+            "paths = [\"etc/nginx\"",
+            "edited path `etc/nginx` is not an absolute path",
+            "full path on the node",
+        );
+        // A template may start the path: the rendered value is what is checked.
+        broken(
+            "paths = [\"/etc/postgresql\",",
+            "paths = [\"{{ pg.version }}/main\",",
+            "{{ pg.version }}/main",
+            "edited path `15/main` is not an absolute path",
+            "a template such as `{{ pg.confdir }}`",
+        );
+        let (_, p) = real_with(
+            "paths = [\"/etc/postgresql\",",
+            "paths = [\"{{ pg.confdir }}\",",
+        );
+        assert!(p.is_empty(), "{p:#?}");
+        broken(
+            "path = \"/etc/keepalived/keepalived.conf\"",
+            "path = \"keepalived.conf\"",
+            "path = \"keepalived.conf\"",
+            "keepalived configuration `keepalived.conf` is not an absolute path",
+            "full path on the node",
+        );
+    }
+
+    #[test]
+    fn regex_and_template_problems_come_with_the_others() {
+        let text = REAL
+            .replacen("expect = { exit = 2 }", "expect = { exit = 300 }", 1)
+            .replacen(
+                "every_line = \"app-0[1-3]\"",
+                "every_line = \"app-0[1-3\"",
+                1,
+            )
+            .replacen("http://{{ vip }}/", "http://{{ vipp }}/", 1)
+            .replacen("crash = \"app-01\"", "crash = \"app-09\"", 1);
+        let p = problems(&text);
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "exit = 300"),
+            "cannot happen",
+            "0 to 255",
+        );
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "app-0[1-3\""),
+            "not a valid regex once rendered",
+            "escape",
+        );
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "{{ vipp }}"),
+            "template does not render",
+            "known values",
+        );
+        // A drill's problem points at the value, not at the drill's id.
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "crash = \"app-09\""),
+            "names no node `app-09`",
+            "did you mean `app-01`?",
+        );
+        assert_eq!(p.len(), 4, "{p:#?}");
+    }
+}
