@@ -215,3 +215,135 @@ pub fn load(
     doc.finish()
         .map(|()| sol.expect("no problems means a solution"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::lab::tests::{REAL as REAL_LAB, assert_problem, line_of};
+    use crate::content::lesson::LessonRefs;
+
+    const LESSON: &str = include_str!("../../lessons/ch32.toml");
+
+    /// The problems of a real solution (`solutions/ch32/STEP.toml`) with `from` replaced by `to`.
+    fn broken(step: &str, from: &str, to: &str) -> (String, Vec<String>) {
+        let path = format!("{}/solutions/ch32/{step}.toml", env!("CARGO_MANIFEST_DIR"));
+        let real = std::fs::read_to_string(path).unwrap();
+        assert!(real.contains(from), "`{from}` is not in {step}.toml");
+        let text = real.replacen(from, to, 1);
+        let lab = crate::content::lab::load(Path::new("labs/ch32.toml"), REAL_LAB.into()).unwrap();
+        let refs = LessonRefs {
+            lab: Some(&lab),
+            solved_steps: None,
+        };
+        let lesson =
+            crate::content::lesson::load(Path::new("lessons/ch32.toml"), LESSON.into(), &refs)
+                .unwrap();
+        let file = format!("solutions/ch32/{step}.toml");
+        let p = match load(
+            Path::new(&file),
+            text.clone(),
+            Some(&lab),
+            Some(&lesson),
+            step,
+        ) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        };
+        (text, p)
+    }
+
+    #[test]
+    fn the_real_solutions_load() {
+        for step in ["pg-primary", "pg-standby", "promote", "uptime"] {
+            let (_, p) = broken(step, "\n", "\n");
+            assert!(p.is_empty(), "{step}: {p:#?}");
+        }
+    }
+
+    #[test]
+    fn modes_and_owners_are_checked() {
+        let f = "solutions/ch32/pg-standby.toml";
+        let (text, p) = broken("pg-standby", "mode = \"0600\"", "mode = \"rwxr-xr-x\"");
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "mode = "),
+            "mode `rwxr-xr-x`",
+            "`0000` to `7777`",
+        );
+        let (text, p) = broken(
+            "pg-standby",
+            "owner = \"postgres:postgres\"",
+            "owner = \"a:b:c\"",
+        );
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "owner = "),
+            "owner `a:b:c`",
+            "e.g. `root:root`",
+        );
+    }
+
+    #[test]
+    fn a_rendered_path_must_be_absolute_and_templates_come_with_other_problems() {
+        let f = "solutions/ch32/pg-primary.toml";
+        let (text, p) = broken(
+            "pg-primary",
+            "path = \"{{ pg.confdir }}/conf.d/replication.conf\"\nowner = \"postgres:postgres\"",
+            "path = \"{{ pg.version }}/conf.d/replication.conf\"\nowner = \"postgres:\"",
+        );
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "path = "),
+            "`15/conf.d/replication.conf` is not an absolute path",
+            "full path on the node",
+        );
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "owner = "),
+            "owner `postgres:`",
+            "user name",
+        );
+        let (text, p) = broken(
+            "pg-standby",
+            "mode = \"0600\"\ncontent = \"{{ node[\\\"pg-primary\\\"].ip }}",
+            "mode = \"0600x\"\ncontent = \"{{ node[\\\"pg-primar\\\"].ip }}",
+        );
+        let f = "solutions/ch32/pg-standby.toml";
+        assert_problem(&p, f, line_of(&text, "mode = "), "mode `0600x`", "octal");
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "content = "),
+            "template does not render",
+            "known values",
+        );
+    }
+
+    #[test]
+    fn actions_are_named_once_and_answers_are_numbers() {
+        let (text, p) = broken(
+            "promote",
+            "actions = [\"fail-primary\"]",
+            "actions = [\"fail-primary\", \"fail-primary\"]",
+        );
+        assert_problem(
+            &p,
+            "solutions/ch32/promote.toml",
+            line_of(&text, "actions = "),
+            "action `fail-primary` is named twice",
+            "name each action once",
+        );
+        let (text, p) = broken("uptime", "year-99 = 3.65", "year-99 = nan");
+        assert_problem(
+            &p,
+            "solutions/ch32/uptime.toml",
+            line_of(&text, "year-99 = nan"),
+            "answer `year-99` is NaN",
+            "the number the question asks for",
+        );
+    }
+}
