@@ -722,28 +722,66 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 );
             }
         }
-        // Templates resolve (with the run's baseline names).
+        // Templates resolve with the values they will have: a run's fault, measures and repair
+        // (and the traffic, which runs in every run) see that run's `baseline`; the rest none.
         if let Some(lab) = refs.lab {
-            let baseline: BTreeMap<&str, &str> = d
-                .runs
-                .iter()
-                .flat_map(|r| r.baseline.keys().map(|k| (k.as_str(), "0")))
-                .collect();
-            let ctx = example_context(lab).with("baseline", &baseline);
+            let plain = example_context(lab);
+            let baseline_of = |r: &super::drill::Run| -> BTreeMap<String, String> {
+                r.baseline.keys().map(|k| (k.clone(), "0".into())).collect()
+            };
             let vrrp_path = dp.key("vrrp").key("path");
             for (place, text) in d.texts(&dp) {
-                match ctx.render(text) {
-                    Err(e) => doc.error(
-                        &place,
-                        format!("drill `{}`: template does not render: {e:#}", d.id),
-                        Some(crate::template::HELP.into()),
-                    ),
-                    Ok(r) if place == vrrp_path && !super::lab::is_node_path(&r) => doc.error(
-                        &place,
-                        format!("keepalived configuration `{r}` is not an absolute path"),
-                        Some("write the full path on the node, e.g. `/etc/keepalived/keepalived.conf`".into()),
-                    ),
-                    Ok(_) => {}
+                let baselines: Vec<(Option<&str>, BTreeMap<String, String>)> =
+                    match &place.0[dp.0.len()..] {
+                        [Seg::Key(k), Seg::Index(i), Seg::Key(what), ..]
+                            if k == "runs"
+                                && ["fault", "measure", "repair"].contains(&what.as_str()) =>
+                        {
+                            vec![(Some(d.runs[*i].id.as_str()), baseline_of(&d.runs[*i]))]
+                        }
+                        [Seg::Key(k), ..] if k == "writes" || k == "requests" => d
+                            .runs
+                            .iter()
+                            .map(|r| (Some(r.id.as_str()), baseline_of(r)))
+                            .collect(),
+                        _ => vec![(None, BTreeMap::new())],
+                    };
+                for (run, baseline) in baselines {
+                    let rendered = if baseline.is_empty() {
+                        plain.render(text)
+                    } else {
+                        plain.with("baseline", &baseline).render(text)
+                    };
+                    let in_run = run.map(|r| format!(" (in run `{r}`)")).unwrap_or_default();
+                    match rendered {
+                        Err(e) => {
+                            doc.error(
+                                &place,
+                                format!(
+                                    "drill `{}`: template does not render{in_run}: {e:#}",
+                                    d.id
+                                ),
+                                Some(format!(
+                                    "{}; `baseline.NAME` is a name of the run's own `baseline`, \
+                                     in its `fault`, `measure` and `repair`",
+                                    crate::template::HELP
+                                )),
+                            );
+                            break;
+                        }
+                        Ok(r) if place == vrrp_path && !super::lab::is_node_path(&r) => {
+                            doc.error(
+                                &place,
+                                format!("keepalived configuration `{r}` is not an absolute path"),
+                                Some(
+                                    "write the full path on the node, e.g. \
+                                     `/etc/keepalived/keepalived.conf`"
+                                        .into(),
+                                ),
+                            );
+                        }
+                        Ok(_) => {}
+                    }
                 }
             }
         }
@@ -1004,6 +1042,26 @@ mod tests {
             "`max` is -1",
             "0 or more",
         );
+    }
+
+    #[test]
+    fn a_baseline_is_the_runs_own() {
+        // `served` is a baseline of run `graceful` only: run `crash` may not use it.
+        let (text, p) = real_with(
+            "crash = \"lb-01\"\nbaseline = { served = { node = \"lb-02\", run = \"wc -l < /var/log/nginx/access.log\" } }",
+            "crash = \"lb-01\"\nbaseline = { seen = { node = \"lb-02\", run = \"wc -l < /var/log/nginx/access.log\" } }",
+        );
+        let crash = text.find("baseline = { seen").unwrap();
+        let used = crash + text[crash..].find("{{ baseline.served }}").unwrap();
+        let line = text[..used].matches('\n').count() + 1;
+        assert_problem(
+            &p,
+            FILE,
+            line,
+            "template does not render (in run `crash`)",
+            "the run's own `baseline`",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
     }
 
     #[test]
