@@ -344,7 +344,7 @@ fn shape_help(message: &str) -> String {
 /// of the file), and a duplicate key without its name: both are put right here.
 fn syntax_problem(text: &str, e: &toml::de::Error) -> (usize, String, String) {
     let span = e.span().unwrap_or(0..0);
-    let at = span.start.min(text.len());
+    let at = floor_char_boundary(text, span.start);
     let message = e.message().trim().to_string();
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("");
@@ -481,11 +481,20 @@ fn to_doc_path(p: &serde_ignored::Path<'_>) -> DocPath {
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = floor_char_boundary(text, offset);
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// `offset`, moved back to the start of its character and into the text (never a slicing panic).
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
@@ -548,6 +557,9 @@ mod tests {
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 6), (2, 1));
         assert_eq!(line_col(t, 11), (2, 6));
+        // An offset inside a character or past the end does not panic.
+        assert_eq!(line_col("é\n", 1), (1, 1));
+        assert_eq!(line_col(t, 99), (3, 1));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Failure drills as data (`[[drills]]` in a lesson file): what to break, what to measure while
 //! it is broken, how to put it back, and the thresholds the lesson sets. `halab drill ID` runs
-//! them (`crate::drill`); nothing here runs anything.
+//! them (`crate::drill`); nothing here runs anything. `check` keeps every duration and count a
+//! drill gives finite and in range, and its run and measure ids unique.
 //!
 //! Must not: name a node, step or command in Rust: all of that is the lesson's.
 
