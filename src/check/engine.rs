@@ -369,7 +369,10 @@ pub fn run_check(
     if let Err(e) = run_commands(backend, &ctx, &check.before) {
         outcome.why = format!("preparing the check failed: {e}");
     } else {
-        let deadline = started + Duration::from_secs_f64(check.expect.within.unwrap_or(0.0));
+        // Validation keeps `within` finite and positive; anything else means no retry, never a panic.
+        let retry_for = Duration::try_from_secs_f64(check.expect.within.unwrap_or(0.0))
+            .unwrap_or(Duration::ZERO);
+        let deadline = started + retry_for;
         loop {
             let out = run_on(backend, &check.node, &command);
             let verdict = evaluate(&expect, &out);

@@ -152,8 +152,8 @@ impl Doc {
         match DeTable::parse(&doc.text) {
             Ok(t) => doc.tree = Some(Tree::from_table(t.get_ref())),
             Err(e) => {
-                let at = e.span().map(|s| s.start).unwrap_or(0);
-                doc.push_at(at, e.message().trim().to_string(), None);
+                let (at, message, help) = syntax_problem(&doc.text, &e);
+                doc.push_at(at, message, Some(help));
             }
         }
         doc
@@ -200,7 +200,9 @@ impl Doc {
             Ok(v) => Some(v),
             Err(e) => {
                 let at = e.span().map(|s| s.start).unwrap_or(0);
-                self.push_at(at, e.message().trim().to_string(), None);
+                let message = e.message().trim().to_string();
+                let help = shape_help(&message);
+                self.push_at(at, message, Some(help));
                 None
             }
         }
@@ -210,6 +212,47 @@ impl Doc {
     pub fn error(&mut self, path: &DocPath, message: impl Into<String>, help: Option<String>) {
         let at = self.locate(path, false);
         self.push_at(at, message.into(), help);
+    }
+
+    /// Record a problem unless `value` is finite and within `range`: every number that becomes a
+    /// duration or a count goes through here. `help` says what to write instead.
+    pub fn number_in(
+        &mut self,
+        path: &DocPath,
+        value: f64,
+        range: impl std::ops::RangeBounds<f64>,
+        help: impl Into<String>,
+    ) -> bool {
+        if value.is_finite() && range.contains(&value) {
+            return true;
+        }
+        use std::ops::Bound;
+        let bound = |b: Bound<&f64>, incl: &str, excl: &str| match b {
+            Bound::Included(x) => Some(format!("{incl} {x}")),
+            Bound::Excluded(x) => Some(format!("{excl} {x}")),
+            Bound::Unbounded => None,
+        };
+        let rule: Vec<String> = [
+            bound(range.start_bound(), ">=", ">"),
+            bound(range.end_bound(), "<=", "<"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let name = match path.0.last() {
+            Some(Seg::Key(k)) => format!("`{k}`"),
+            _ => "this number".to_string(),
+        };
+        let message = if value.is_finite() {
+            format!(
+                "{name} is {value}, out of range (must be {})",
+                rule.join(" and ")
+            )
+        } else {
+            format!("{name} is {value}: not a finite number")
+        };
+        self.error(path, message, Some(help.into()));
+        false
     }
 
     /// Like [`Doc::error`] but points at the key itself (for unknown fields).
@@ -270,6 +313,149 @@ impl Doc {
     }
 }
 
+/// What to write instead, for a value of the wrong shape (serde's messages name what was expected).
+fn shape_help(message: &str) -> String {
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        format!("add `{field} = ...` to this table")
+    } else if let Some((_, expected)) = message.rsplit_once(", expected ") {
+        let kind = match expected.trim() {
+            "u8" => "a whole number from 0 to 255",
+            "u16" => "a whole number from 0 to 65535",
+            "u32" | "u64" | "usize" => "a whole number, 0 or more",
+            "i8" | "i16" | "i32" | "i64" => "a whole number",
+            "f32" | "f64" => "a number",
+            "a sequence" => "a list, `[...]`",
+            "a map" => "a table",
+            e if e.starts_with("struct ") => "a table",
+            e => e,
+        };
+        format!("write {kind} here")
+    } else {
+        "write the kind of value this field takes".to_string()
+    }
+}
+
+/// Where a TOML syntax error really is, what is wrong and what to write instead.
+///
+/// toml reports an unterminated string where it noticed (the start of the next line, or the end
+/// of the file), and a duplicate key without its name: both are put right here.
+fn syntax_problem(text: &str, e: &toml::de::Error) -> (usize, String, String) {
+    let span = e.span().unwrap_or(0..0);
+    let at = floor_char_boundary(text, span.start);
+    let message = e.message().trim().to_string();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    if message.starts_with("duplicate key") {
+        let header = line.trim_start().starts_with('[');
+        let key = if header {
+            // The whole table name, `roles.lb` rather than `lb`.
+            line.trim_start()
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+        } else {
+            text.get(span.clone()).unwrap_or("").trim()
+        };
+        let help = if header {
+            format!(
+                "a table is defined once: merge the two `[{key}]` sections, or write `[[{key}]]` \
+                 for each entry of a list"
+            )
+        } else {
+            format!("a key appears once in its table: remove or rename one of the `{key}`s")
+        };
+        return (at, format!("duplicate key `{key}`"), help);
+    }
+    if message.contains("string") && !message.starts_with("string values must be quoted") {
+        let quote = if message.contains("basic") { '"' } else { '\'' };
+        let opened = unterminated_string(text, at).unwrap_or(at);
+        let multi = message.contains("multi-line");
+        let help = if multi {
+            format!("close the text with {0}{0}{0}", quote)
+        } else {
+            format!(
+                "close the string with `{quote}` on the same line, or use `{0}{0}{0}` for text \
+                 over several lines",
+                quote
+            )
+        };
+        return (opened, format!("unterminated string: {message}"), help);
+    }
+    let help = if message.contains("escaped value") {
+        "write `\\\\` for a backslash inside \"...\", or use '...' (no escapes there)".to_string()
+    } else if message.starts_with("string values must be quoted") {
+        "write text in quotes, e.g. `name = \"web\"`".to_string()
+    } else if message.starts_with("key with no value") {
+        "write `key = value`".to_string()
+    } else if message.contains("between array elements") {
+        "separate the elements with `,` and close the list with `]`".to_string()
+    } else if message.contains("between key-value pairs") {
+        "separate `key = value` pairs with `,` and close `{ ... }` with `}` on the same line (or \
+         use a `[table]`)"
+            .to_string()
+    } else if message.contains("expected newline") {
+        "write one `key = value` per line".to_string()
+    } else {
+        "write `key = value` lines, text in quotes, and `[table]` or `[[list]]` headers".to_string()
+    };
+    (at, message, help)
+}
+
+/// The offset of the opening quote of the first string left open, by lexing TOML's strings and
+/// comments from the start (parsing stopped at the first error, so the text before is sound);
+/// `None` unless it opened at or before `at`.
+fn unterminated_string(text: &str, at: usize) -> Option<usize> {
+    first_open_string(text).filter(|&o| o <= at)
+}
+
+fn first_open_string(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut open: Option<usize> = None;
+    while i < b.len() {
+        let rest = &b[i..];
+        match open {
+            None => {
+                if rest[0] == b'#' {
+                    i += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+                    continue;
+                }
+                if rest.starts_with(b"\"\"\"") || rest.starts_with(b"'''") {
+                    let q = &rest[..3];
+                    let end = rest[3..].windows(3).position(|w| w == q);
+                    match end {
+                        Some(e) => i += 3 + e + 3,
+                        None => return Some(i),
+                    }
+                    continue;
+                }
+                if rest[0] == b'"' || rest[0] == b'\'' {
+                    open = Some(i);
+                }
+                i += 1;
+            }
+            Some(start) => {
+                let quote = b[start];
+                match rest[0] {
+                    b'\\' if quote == b'"' => i += 2,
+                    b'\n' => return Some(start),
+                    c if c == quote => {
+                        open = None;
+                        i += 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+    }
+    open
+}
+
 fn to_doc_path(p: &serde_ignored::Path<'_>) -> DocPath {
     use serde_ignored::Path as P;
     fn walk(p: &P<'_>, out: &mut Vec<Seg>) {
@@ -295,11 +481,20 @@ fn to_doc_path(p: &serde_ignored::Path<'_>) -> DocPath {
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = floor_char_boundary(text, offset);
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// `offset`, moved back to the start of its character and into the text (never a slicing panic).
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
@@ -362,6 +557,9 @@ mod tests {
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 6), (2, 1));
         assert_eq!(line_col(t, 11), (2, 6));
+        // An offset inside a character or past the end does not panic.
+        assert_eq!(line_col("é\n", 1), (1, 1));
+        assert_eq!(line_col(t, 99), (3, 1));
     }
 
     #[test]
@@ -388,6 +586,104 @@ mod tests {
     #[test]
     fn fields_are_read_from_derive() {
         assert_eq!(struct_fields::<Sample>(), &["alpha", "beta"]);
+    }
+
+    const REAL_LAB: &str = include_str!("../../labs/ch32.toml");
+
+    /// The problems of the real lab with `from` replaced by `to`, as printed.
+    fn syntax(from: &str, to: &str) -> (String, Vec<String>) {
+        assert!(REAL_LAB.contains(from), "`{from}` is not in labs/ch32.toml");
+        let text = REAL_LAB.replacen(from, to, 1);
+        let doc = Doc::parse(Path::new("labs/ch32.toml"), text.clone());
+        assert!(!doc.is_parsed());
+        (text, doc.problems.iter().map(|d| d.to_string()).collect())
+    }
+
+    fn line_of(text: &str, marker: &str) -> usize {
+        text[..text.find(marker).expect("marker")]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    #[test]
+    fn an_unterminated_string_is_reported_where_it_starts() {
+        let (text, p) = syntax("standby, a client\"", "standby, a client");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        let line = line_of(&text, "title = ");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:9: unterminated string")),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].contains("help: close the string with `\"` on the same line"),
+            "{p:#?}"
+        );
+        // A backslash that escapes nothing says how to write one.
+        let (_, p) = syntax("standby, a client\"", "standby, a c:\\lient\"");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].contains("help: write `\\\\` for a backslash"),
+            "{p:#?}"
+        );
+        // A multi-line one is reported where it opens, not at the end of the file.
+        let (text, p) = syntax("[roles.lb]", "[roles.lb]\nnote = '''never closed\n");
+        let line = line_of(&text, "note = ");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:8: unterminated string")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("help: close the text with '''"), "{p:#?}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named() {
+        let (text, p) = syntax(
+            "vip = \"10.0.0.100\"",
+            "vip = \"10.0.0.100\"\niface = \"eth1\"",
+        );
+        let line = line_of(&text, "iface = \"eth1\"");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:1: duplicate key `iface`")),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].contains("help: a key appears once in its table"),
+            "{p:#?}"
+        );
+        let (text, p) = syntax("[roles.app]", "[roles.lb]\n[roles.app]");
+        let line = line_of(&text, "[roles.lb]\n[roles.app]");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("duplicate key `roles.lb`"), "{p:#?}");
+        assert!(p[0].contains("help: a table is defined once"), "{p:#?}");
+    }
+
+    #[test]
+    fn a_syntax_error_says_what_was_expected() {
+        let (text, p) = syntax("[\"sudo\", \"curl\"", "[\"sudo\" \"curl\"");
+        let line = line_of(&text, "\"sudo\" \"curl\"");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("expected `,`"), "{p:#?}");
+        assert!(
+            p[0].contains("help: separate the elements with `,`"),
+            "{p:#?}"
+        );
+        let (text, p) = syntax("port = 9000", "port = 9000 tcp");
+        let line = line_of(&text, "port = 9000 tcp");
+        assert!(
+            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("help: "), "{p:#?}");
     }
 
     #[test]

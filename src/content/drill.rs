@@ -1,6 +1,7 @@
 //! Failure drills as data (`[[drills]]` in a lesson file): what to break, what to measure while
 //! it is broken, how to put it back, and the thresholds the lesson sets. `halab drill ID` runs
-//! them (`crate::drill`); nothing here runs anything.
+//! them (`crate::drill`); nothing here runs anything. `check` keeps every duration and count a
+//! drill gives finite and in range, and its run and measure ids unique.
 //!
 //! Must not: name a node, step or command in Rust: all of that is the lesson's.
 
@@ -8,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::diag::{Doc, DocPath};
 use super::lesson::NodeCommand;
 
 /// A failure drill: one row of the chapter's "what goes down, what happens" table, measured on
@@ -198,90 +200,218 @@ pub const STREAM_FIGURES: &[&str] = &[
 ];
 
 impl Drill {
-    /// Every command text of the drill with a label, for template validation.
-    pub fn texts(&self) -> Vec<(String, &str)> {
-        let mut out: Vec<(String, &str)> = Vec::new();
-        out.push(("claim".into(), &self.claim));
+    /// Every command text of the drill with where it is (below `at`, the drill's own place).
+    pub fn texts(&self, at: &DocPath) -> Vec<(DocPath, &str)> {
+        let mut out: Vec<(DocPath, &str)> = Vec::new();
+        out.push((at.key("claim"), &self.claim));
         for (i, p) in self.ready.iter().enumerate() {
-            out.push((format!("ready[{i}].run"), &p.run));
-            out.push((format!("ready[{i}].message"), &p.message));
-            out.push((format!("ready[{i}].hint"), &p.hint));
+            let pp = at.key("ready").index(i);
+            out.push((pp.key("run"), &p.run));
+            out.push((pp.key("message"), &p.message));
+            out.push((pp.key("hint"), &p.hint));
         }
         if let Some(r) = &self.requests {
-            out.push(("requests.url".into(), &r.url));
+            out.push((at.key("requests").key("url"), &r.url));
         }
         if let Some(w) = &self.writes {
-            out.push(("writes.write".into(), &w.write));
-            out.push(("writes.read.run".into(), &w.read.run));
+            let wp = at.key("writes");
+            out.push((wp.key("write"), &w.write));
+            out.push((wp.key("read").key("run"), &w.read.run));
             for (i, s) in w.setup.iter().enumerate() {
-                out.push((format!("writes.setup[{i}].run"), &s.run));
+                out.push((wp.key("setup").index(i).key("run"), &s.run));
             }
         }
         for (i, s) in self.context.iter().enumerate() {
-            out.push((format!("context[{i}].run"), &s.run));
+            out.push((at.key("context").index(i).key("run"), &s.run));
         }
         if let Some(v) = &self.vrrp {
-            out.push(("vrrp.path".into(), &v.path));
+            out.push((at.key("vrrp").key("path"), &v.path));
         }
         if let Some(l) = &self.leaves {
-            out.push(("leaves".into(), l));
+            out.push((at.key("leaves"), l));
         }
         for (ri, r) in self.runs.iter().enumerate() {
+            let rp = at.key("runs").index(ri);
             for (k, c) in &r.baseline {
-                out.push((format!("runs[{ri}].baseline.{k}.run"), &c.run));
+                out.push((rp.key("baseline").key(k).key("run"), &c.run));
             }
-            for (i, c) in r.setup.iter().chain(&r.fault).chain(&r.repair).enumerate() {
-                out.push((format!("runs[{ri}].setup/fault/repair[{i}].run"), &c.run));
+            for (key, list) in [
+                ("setup", &r.setup),
+                ("fault", &r.fault),
+                ("repair", &r.repair),
+            ] {
+                for (i, c) in list.iter().enumerate() {
+                    out.push((rp.key(key).index(i).key("run"), &c.run));
+                }
             }
             for (mi, m) in r.measure.iter().enumerate() {
-                out.push((format!("runs[{ri}].measure[{mi}].until"), &m.until));
+                let mp = rp.key("measure").index(mi);
+                out.push((mp.key("until"), &m.until));
                 for (i, c) in m.with_promote.iter().enumerate() {
-                    out.push((
-                        format!("runs[{ri}].measure[{mi}].with_promote[{i}].run"),
-                        &c.run,
-                    ));
+                    out.push((mp.key("with_promote").index(i).key("run"), &c.run));
                 }
             }
         }
         out
     }
 
-    /// Every node the drill names, with where.
-    pub fn nodes(&self) -> Vec<(String, &str)> {
-        let mut out: Vec<(String, &str)> = Vec::new();
+    /// Every node the drill names, with where (below `at`, the drill's own place).
+    pub fn nodes(&self, at: &DocPath) -> Vec<(DocPath, &str)> {
+        let mut out: Vec<(DocPath, &str)> = Vec::new();
         for (i, p) in self.ready.iter().enumerate() {
-            out.push((format!("ready[{i}].node"), &p.node));
+            out.push((at.key("ready").index(i).key("node"), &p.node));
         }
         if let Some(r) = &self.requests {
-            out.push(("requests.node".into(), &r.node));
+            out.push((at.key("requests").key("node"), &r.node));
         }
         if let Some(w) = &self.writes {
-            out.push(("writes.node".into(), &w.node));
-            out.push(("writes.read.node".into(), &w.read.node));
+            let wp = at.key("writes");
+            out.push((wp.key("node"), &w.node));
+            out.push((wp.key("read").key("node"), &w.read.node));
             for (i, s) in w.setup.iter().enumerate() {
-                out.push((format!("writes.setup[{i}].node"), &s.node));
+                out.push((wp.key("setup").index(i).key("node"), &s.node));
             }
         }
         for (i, s) in self.context.iter().enumerate() {
-            out.push((format!("context[{i}].node"), &s.node));
+            out.push((at.key("context").index(i).key("node"), &s.node));
         }
         if let Some(v) = &self.vrrp {
-            out.push(("vrrp.node".into(), &v.node));
+            out.push((at.key("vrrp").key("node"), &v.node));
         }
         for (ri, r) in self.runs.iter().enumerate() {
+            let rp = at.key("runs").index(ri);
             if let Some(c) = &r.crash {
-                out.push((format!("runs[{ri}].crash"), c));
+                out.push((rp.key("crash"), c));
             }
             for (k, c) in &r.baseline {
-                out.push((format!("runs[{ri}].baseline.{k}.node"), &c.node));
+                out.push((rp.key("baseline").key(k).key("node"), &c.node));
             }
-            for (i, c) in r.setup.iter().chain(&r.fault).chain(&r.repair).enumerate() {
-                out.push((format!("runs[{ri}].setup/fault/repair[{i}].node"), &c.node));
+            for (key, list) in [
+                ("setup", &r.setup),
+                ("fault", &r.fault),
+                ("repair", &r.repair),
+            ] {
+                for (i, c) in list.iter().enumerate() {
+                    out.push((rp.key(key).index(i).key("node"), &c.node));
+                }
             }
             for (mi, m) in r.measure.iter().enumerate() {
-                out.push((format!("runs[{ri}].measure[{mi}].node"), &m.node));
+                let mp = rp.key("measure").index(mi);
+                out.push((mp.key("node"), &m.node));
+                for (i, c) in m.with_promote.iter().enumerate() {
+                    out.push((mp.key("with_promote").index(i).key("node"), &c.node));
+                }
             }
         }
         out
+    }
+}
+
+/// The longest a drill may wait for one thing, in seconds: a measure, a hold, a claim.
+const MAX_WAIT_S: f64 = 3600.0;
+/// Traffic intervals and timeouts, in milliseconds.
+const MAX_EVERY_MS: f64 = 60_000.0;
+const MAX_TIMEOUT_MS: f64 = 300_000.0;
+
+/// Check the numbers and ids of one drill (at `dp`): every duration finite and in range, every
+/// id used once in its list, no measure named like a figure every run reports.
+pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
+    let traffic = [
+        d.requests
+            .as_ref()
+            .map(|r| (dp.key("requests"), r.every_ms, r.timeout_ms)),
+        d.writes
+            .as_ref()
+            .map(|w| (dp.key("writes"), w.every_ms, w.timeout_ms)),
+    ];
+    for (p, every, timeout) in traffic.into_iter().flatten() {
+        doc.number_in(
+            &p.key("every_ms"),
+            every as f64,
+            1.0..=MAX_EVERY_MS,
+            format!("write an interval from 1 to {MAX_EVERY_MS} ms, e.g. `100`"),
+        );
+        doc.number_in(
+            &p.key("timeout_ms"),
+            timeout as f64,
+            1.0..=MAX_TIMEOUT_MS,
+            format!("write a timeout from 1 to {MAX_TIMEOUT_MS} ms, e.g. `3000`"),
+        );
+    }
+    let mut run_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for (ri, r) in d.runs.iter().enumerate() {
+        let rp = dp.key("runs").index(ri);
+        if let Some(first) = run_ids.insert(&r.id, ri) {
+            doc.error(
+                &rp.key("id"),
+                format!(
+                    "run `{}` appears twice in drill `{}` (also runs[{first}])",
+                    r.id, d.id
+                ),
+                Some("give each run of a drill its own id".into()),
+            );
+        }
+        doc.number_in(
+            &rp.key("hold_s"),
+            r.hold_s,
+            0.0..=MAX_WAIT_S,
+            format!(
+                "write how long the fault lasts at least, 0 to {MAX_WAIT_S} seconds, e.g. `3.0`"
+            ),
+        );
+        doc.number_in(
+            &rp.key("settle_s"),
+            r.settle_s,
+            0.0..=600.0,
+            "write the seconds of traffic before the fault and after, 0 to 600, e.g. `1.0`",
+        );
+        let mut measure_ids: BTreeMap<&str, usize> = BTreeMap::new();
+        for (mi, m) in r.measure.iter().enumerate() {
+            let mp = rp.key("measure").index(mi);
+            if let Some(first) = measure_ids.insert(&m.id, mi) {
+                doc.error(
+                    &mp.key("id"),
+                    format!(
+                        "measure `{}` appears twice in run `{}` (also measure[{first}])",
+                        m.id, r.id
+                    ),
+                    Some("give each measure of a run its own id".into()),
+                );
+            } else if STREAM_FIGURES.contains(&m.id.as_str()) {
+                doc.error(
+                    &mp.key("id"),
+                    format!(
+                        "measure `{}` has the name of a figure every run reports",
+                        m.id
+                    ),
+                    Some(format!(
+                        "choose another id; taken: {}",
+                        STREAM_FIGURES.join(", ")
+                    )),
+                );
+            }
+            doc.number_in(
+                &mp.key("limit_s"),
+                m.limit_s,
+                (std::ops::Bound::Excluded(0.0), std::ops::Bound::Included(MAX_WAIT_S)),
+                format!("write how long to wait at most, more than 0 and up to {MAX_WAIT_S} seconds, e.g. `20`"),
+            );
+            if let Some(c) = m.claim_s {
+                doc.number_in(
+                    &mp.key("claim_s"),
+                    c,
+                    0.0..=MAX_WAIT_S * 24.0,
+                    "write the chapter's figure in seconds, e.g. `3.0`",
+                );
+            }
+        }
+        for (ti, t) in r.pass.iter().enumerate() {
+            doc.number_in(
+                &rp.key("pass").index(ti).key("max"),
+                t.max,
+                0.0..,
+                "write the largest value that passes, 0 or more, e.g. `0` or `5.0`",
+            );
+        }
     }
 }

@@ -193,6 +193,110 @@ pub fn is_simple_name(s: &str, max: usize) -> bool {
         && !s.starts_with('-')
 }
 
+/// A Debian package name (Debian policy 5.6.1): these are handed to root's `apt-get`.
+pub fn is_package_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.len() >= 2
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+}
+
+/// A systemd unit name, conservatively: services are named in commands run with `bash -c`.
+pub fn is_unit_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    s.len() <= 255
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || ":_.@-".contains(c))
+}
+
+/// The kernel's rule for interface names (`dev_valid_name`): 1-15 bytes, not `.` or `..`, no
+/// `/`, `:` or white space.
+pub fn is_iface_name(s: &str) -> bool {
+    (1..=15).contains(&s.len())
+        && s != "."
+        && s != ".."
+        && !s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace())
+}
+
+/// Permission bits as 3 or 4 octal digits (`644`, `0755`, up to `7777`).
+pub fn is_mode(s: &str) -> bool {
+    (3..=4).contains(&s.len()) && s.chars().all(|c| ('0'..='7').contains(&c))
+}
+
+/// `user` or `user:group`, each a name `useradd` accepts by default.
+pub fn is_owner(s: &str) -> bool {
+    fn is_account(n: &str) -> bool {
+        let body = n.strip_suffix('$').unwrap_or(n);
+        let mut chars = body.chars();
+        n.len() <= 32
+            && chars
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    }
+    match s.split_once(':') {
+        Some((user, group)) => is_account(user) && is_account(group),
+        None => is_account(s),
+    }
+}
+
+/// An absolute path on a node, usable as one shell word's worth of text (no control characters).
+pub fn is_node_path(s: &str) -> bool {
+    s.starts_with('/') && !s.chars().any(|c| c.is_control())
+}
+
+/// Check a file's `mode` and `owner` (lab roles and solutions place files alike).
+pub(crate) fn check_file_attrs(doc: &mut Doc, fp: &DocPath, mode: &str, owner: &str) {
+    if !is_mode(mode) {
+        doc.error(
+            &fp.key("mode"),
+            format!("mode `{mode}` is not 3 or 4 octal digits"),
+            Some(
+                "write the permission bits in octal, from `0000` to `7777`, e.g. `0644` or `0755`"
+                    .into(),
+            ),
+        );
+    }
+    if !is_owner(owner) {
+        doc.error(
+            &fp.key("owner"),
+            format!("owner `{owner}` is not `user` or `user:group`"),
+            Some(
+                "write a user name, optionally `:` and a group name (lowercase letters, digits, \
+                 `_`, `-`), e.g. `root:root` or `postgres`"
+                    .into(),
+            ),
+        );
+    }
+}
+
+/// Report every name in `names` that `valid` rejects.
+fn check_names(
+    doc: &mut Doc,
+    list: &DocPath,
+    names: &[String],
+    valid: fn(&str) -> bool,
+    what: &str,
+    help: &str,
+) {
+    for (i, n) in names.iter().enumerate() {
+        if !valid(n) {
+            doc.error(
+                &list.index(i),
+                format!("`{n}` is not a valid {what}"),
+                Some(help.to_string()),
+            );
+        }
+    }
+}
+
+const PACKAGE_HELP: &str = "write one Debian package name per string: lowercase letters, digits, \
+     `+`, `-` and `.`, starting with a letter or digit, e.g. `nginx` (no options, no spaces)";
+const UNIT_HELP: &str = "write one systemd unit name per string: letters, digits and `:_.@-`, \
+     e.g. `nginx` or `postgresql@15-main` (no spaces, no shell)";
+
 /// Field names per place in a lab file, for "did you mean".
 fn lab_fields(p: &DocPath) -> &'static [&'static str] {
     match p.0.as_slice() {
@@ -235,13 +339,25 @@ fn check(lab: &Lab, doc: &mut Doc) {
             Some("write it in CIDR form with a prefix from /8 to /30, e.g. `10.0.0.0/24`".into()),
         );
     }
-    if !is_simple_name(&lab.iface, 15) && !lab.iface.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if !is_iface_name(&lab.iface) {
         doc.error(
             &root.key("iface"),
             format!("`{}` is not a valid interface name", lab.iface),
-            Some("use at most 15 letters and digits, e.g. `eth0`".into()),
+            Some(
+                "write the kernel's name of the interface: 1 to 15 characters, no `/`, `:` or \
+                 spaces, e.g. `eth0`"
+                    .into(),
+            ),
         );
     }
+    check_names(
+        doc,
+        &root.key("packages"),
+        &lab.packages,
+        is_package_name,
+        "Debian package name",
+        PACKAGE_HELP,
+    );
     for (name, len) in &lab.secrets {
         if !(4..=64).contains(len) {
             doc.error(
@@ -338,46 +454,88 @@ fn check(lab: &Lab, doc: &mut Doc) {
         );
     }
 
-    if let Some(a) = &lab.alerts
-        && lab.node(&a.node).is_none()
-    {
-        doc.error(
-            &root.key("alerts").key("node"),
-            format!("alert sink on unknown node `{}`", a.node),
-            Some(lab.unknown_node_help(&a.node)),
-        );
+    if let Some(a) = &lab.alerts {
+        let ap = root.key("alerts");
+        if lab.node(&a.node).is_none() {
+            doc.error(
+                &ap.key("node"),
+                format!("alert sink on unknown node `{}`", a.node),
+                Some(lab.unknown_node_help(&a.node)),
+            );
+        }
+        if a.port == 0 {
+            doc.error(
+                &ap.key("port"),
+                "port 0 is not a port one can listen on",
+                Some("choose a TCP port from 1 to 65535, e.g. `9000`".into()),
+            );
+        }
+        if !is_node_path(&a.log) {
+            doc.error(
+                &ap.key("log"),
+                format!("alert log `{}` is not an absolute path", a.log),
+                Some("write the full path on the node, e.g. `/var/log/halab-alerts.jsonl`".into()),
+            );
+        }
     }
 
     for (rname, role) in &lab.roles {
         let rp = root.key("roles").key(rname);
+        check_names(
+            doc,
+            &rp.key("packages"),
+            &role.packages,
+            is_package_name,
+            "Debian package name",
+            PACKAGE_HELP,
+        );
+        check_names(
+            doc,
+            &rp.key("services"),
+            &role.services,
+            is_unit_name,
+            "service (systemd unit) name",
+            UNIT_HELP,
+        );
+        let mut paths: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, f) in role.files.iter().enumerate() {
             let fp = rp.key("files").index(i);
-            if !f.path.starts_with('/') {
+            if !is_node_path(&f.path) {
                 doc.error(
                     &fp.key("path"),
                     format!("file path `{}` is not absolute", f.path),
                     Some("write the full path on the node, e.g. `/etc/nginx/conf.d/x.conf`".into()),
                 );
             }
-            if u32::from_str_radix(&f.mode, 8).is_err() {
+            if let Some(first) = paths.insert(&f.path, i) {
                 doc.error(
-                    &fp.key("mode"),
-                    format!("mode `{}` is not octal", f.mode),
-                    Some("write it like `0644`".into()),
+                    &fp.key("path"),
+                    format!(
+                        "role `{rname}` places `{}` twice (also files[{first}])",
+                        f.path
+                    ),
+                    Some("keep one entry per file".into()),
                 );
             }
-            if f.owner.split(':').count() != 2 {
-                doc.error(
-                    &fp.key("owner"),
-                    format!("owner `{}` is not `user:group`", f.owner),
-                    Some("write it like `root:root`".into()),
-                );
-            }
+            check_file_attrs(doc, &fp, &f.mode, &f.owner);
         }
     }
 
-    // Every template must render with what a lab provides (unknown names are errors).
-    if doc.problems.is_empty() {
+    // Every template must render with what a lab provides (unknown names are errors), whatever
+    // else is wrong: values that are themselves reported above are stood in for, so that only
+    // the templates' own mistakes show here.
+    {
+        let mut stand_in = lab.clone();
+        if net.is_none() {
+            stand_in.subnet = "10.0.0.0/24".into();
+        }
+        if let Some(a) = &mut stand_in.alerts
+            && lab.node(&a.node).is_none()
+            && let Some(n) = lab.nodes.first()
+        {
+            a.node = n.name.clone();
+        }
+        let lab = &stand_in;
         let facts = crate::template::Facts::example();
         let secrets: BTreeMap<String, String> = lab
             .secrets
@@ -422,7 +580,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const GOOD: &str = r#"
@@ -535,6 +693,207 @@ files = [{ path = "/var/www/i", content = "{{ this.name }} {{ secrets.pw }} {{ n
             p.iter().any(|l| l.contains("template does not render")),
             "{p:#?}"
         );
+    }
+
+    /// The shipped lab, for tests that break one thing in it.
+    pub(crate) const REAL: &str = include_str!("../../labs/ch32.toml");
+
+    /// The real lab with `from` (which must occur) replaced once by `to`: its text and problems.
+    fn real_with(from: &str, to: &str) -> (String, Vec<String>) {
+        assert!(REAL.contains(from), "`{from}` is not in labs/ch32.toml");
+        let text = REAL.replacen(from, to, 1);
+        let problems = match load(Path::new("labs/ch32.toml"), text.clone()) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        };
+        (text, problems)
+    }
+
+    /// 1-based line of the first occurrence of `marker` in `text`.
+    pub(crate) fn line_of(text: &str, marker: &str) -> usize {
+        let at = text.find(marker).unwrap_or_else(|| panic!("no `{marker}`"));
+        text[..at].matches('\n').count() + 1
+    }
+
+    /// Some problem is at `file:line` (the line of `marker`), says `what` and has a `help:`
+    /// containing `help`.
+    pub(crate) fn assert_problem(
+        problems: &[String],
+        file: &str,
+        line: usize,
+        what: &str,
+        help: &str,
+    ) {
+        let at = format!("{file}:{line}:");
+        assert!(
+            problems.iter().any(|p| p.starts_with(&at)
+                && p.contains(what)
+                && p.split_once("help: ")
+                    .is_some_and(|(_, h)| h.contains(help))),
+            "no problem at {at} saying `{what}` with help `{help}`: {problems:#?}"
+        );
+    }
+
+    fn broken(from: &str, to: &str, marker: &str, what: &str, help: &str) -> Vec<String> {
+        let (text, p) = real_with(from, to);
+        assert_problem(&p, "labs/ch32.toml", line_of(&text, marker), what, help);
+        p
+    }
+
+    #[test]
+    fn the_real_lab_loads() {
+        let lab = load(Path::new("labs/ch32.toml"), REAL.into()).unwrap();
+        assert!(!lab.nodes.is_empty());
+    }
+
+    #[test]
+    fn package_names_are_debian_names() {
+        let p = broken(
+            "packages = [\"sudo\",",
+            "packages = [\"-oDPkg::Pre-Invoke::=touch /tmp/x\", \"nginx extra\", \"\", \"sudo\",",
+            "packages = [\"-oDPkg",
+            "is not a valid Debian package name",
+            "Debian package name",
+        );
+        assert_eq!(p.len(), 3, "{p:#?}");
+        broken(
+            "packages = [\"python3\"]",
+            "packages = [\"python3 --yes\"]",
+            "python3 --yes",
+            "`python3 --yes` is not a valid Debian package name",
+            "no options, no spaces",
+        );
+    }
+
+    #[test]
+    fn service_names_are_unit_names() {
+        broken(
+            "services = [\"halab-alert-sink\"]",
+            "services = [\"cron; touch /tmp/x\"]",
+            "cron; touch",
+            "`cron; touch /tmp/x` is not a valid service (systemd unit) name",
+            "systemd unit name",
+        );
+        let (_, p) = real_with(
+            "services = [\"postgresql\", \"cron\"]",
+            "services = [\"postgresql@15-main\", \"cron.service\"]",
+        );
+        assert!(p.is_empty(), "{p:#?}");
+    }
+
+    #[test]
+    fn interface_names_follow_the_kernel() {
+        for bad in ["", "a/b", "eth:0", "eth 0", "..", "sixteen-chars-xy"] {
+            broken(
+                "iface = \"eth0\"",
+                &format!("iface = \"{bad}\""),
+                "iface =",
+                "is not a valid interface name",
+                "1 to 15 characters",
+            );
+        }
+        let (_, p) = real_with("iface = \"eth0\"", "iface = \"enp0s1.100\"");
+        assert!(p.is_empty(), "{p:#?}");
+    }
+
+    #[test]
+    fn file_modes_are_octal() {
+        for bad in ["77777777", "+755", "rwxr-xr-x", "0800", "75"] {
+            broken(
+                "mode = \"0755\"",
+                &format!("mode = \"{bad}\""),
+                "mode = ",
+                &format!("mode `{bad}` is not 3 or 4 octal digits"),
+                "from `0000` to `7777`",
+            );
+        }
+        let (_, p) = real_with("mode = \"0755\"", "mode = \"755\"");
+        assert!(p.is_empty(), "{p:#?}");
+    }
+
+    #[test]
+    fn owners_are_user_or_user_and_group() {
+        for bad in ["a:b:c", "", ":x", "x:", "Root", "a b"] {
+            broken(
+                "mode = \"0755\"",
+                &format!("mode = \"0755\"\nowner = \"{bad}\""),
+                "owner = ",
+                &format!("owner `{bad}` is not `user` or `user:group`"),
+                "e.g. `root:root`",
+            );
+        }
+        let (_, p) = real_with("mode = \"0755\"", "mode = \"0755\"\nowner = \"www-data\"");
+        assert!(p.is_empty(), "{p:#?}");
+    }
+
+    #[test]
+    fn the_alert_port_is_a_port() {
+        broken(
+            "port = 9000",
+            "port = 0",
+            "port = 0",
+            "port 0",
+            "from 1 to 65535",
+        );
+        broken(
+            "port = 9000",
+            "port = 65536",
+            "port = 65536",
+            "expected u16",
+            "from 0 to 65535",
+        );
+    }
+
+    #[test]
+    fn node_paths_are_absolute() {
+        broken(
+            "log = \"/var/log/halab-alerts.jsonl\"",
+            "log = \"halab-alerts.jsonl\"",
+            "log = ",
+            "alert log `halab-alerts.jsonl` is not an absolute path",
+            "full path on the node",
+        );
+        broken(
+            "path = \"/var/www/app/index.html\"",
+            "path = \"var/www/app/index.html\"",
+            "path = \"var/www",
+            "file path `var/www/app/index.html` is not absolute",
+            "full path on the node",
+        );
+    }
+
+    #[test]
+    fn template_problems_come_with_the_others() {
+        // A broken port and a broken subnet (the templates' own input) do not hide a bad template.
+        let (text, _) = real_with("port = 9000", "port = 0");
+        let text = text
+            .replacen(
+                "content = \"{{ this.name }}\\n\"",
+                "content = \"{{ this.nmae }}\\n\"",
+                1,
+            )
+            .replacen("subnet = \"10.0.0.0/24\"", "subnet = \"10.0.0.0\"", 1);
+        let p2 = match load(Path::new("labs/ch32.toml"), text.clone()) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        };
+        let f = "labs/ch32.toml";
+        assert_problem(&p2, f, line_of(&text, "port = 0"), "port 0", "65535");
+        assert_problem(
+            &p2,
+            f,
+            line_of(&text, "subnet ="),
+            "not an IPv4 subnet",
+            "CIDR",
+        );
+        assert_problem(
+            &p2,
+            f,
+            line_of(&text, "{{ this.nmae }}"),
+            "template does not render",
+            "this.name",
+        );
+        assert_eq!(p2.len(), 3, "{p2:#?}");
     }
 
     #[test]

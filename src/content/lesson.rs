@@ -6,6 +6,7 @@
 //! Must not: run anything (the check engine and the runner do).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -350,7 +351,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 "lesson names lab `{}` but is checked against `{}`",
                 l.lab, lab.id
             ),
-            None,
+            Some(format!("write `lab = \"{}\"`", lab.id)),
         );
     }
     let node_ok = |doc: &mut Doc, path: &DocPath, name: &str| {
@@ -384,7 +385,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             doc.error(
                 &sp.key("id"),
                 format!("step `{}` is defined twice (also steps[{first}])", step.id),
-                None,
+                Some("give each step its own id".into()),
             );
         }
         if step.checks.is_empty() && step.questions.is_empty() {
@@ -431,17 +432,29 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 doc.error(
                     &cp.key("id"),
                     format!("check `{}` appears twice in step `{}`", c.id, step.id),
-                    None,
+                    Some("give each check of a step its own id".into()),
                 );
             }
             node_ok(doc, &cp.key("node"), &c.node);
+            check_expect(&c.expect, &cp.key("expect"), doc);
             for (key, list) in [("before", &c.before), ("after", &c.after)] {
                 for (i, nc) in list.iter().enumerate() {
                     node_ok(doc, &cp.key(key).index(i).key("node"), &nc.node);
                 }
             }
         }
+        let mut action_ids = BTreeMap::new();
         for (ai, a) in step.actions.iter().enumerate() {
+            if let Some(first) = action_ids.insert(a.id.as_str(), ai) {
+                doc.error(
+                    &sp.key("actions").index(ai).key("id"),
+                    format!(
+                        "action `{}` appears twice in step `{}` (also actions[{first}])",
+                        a.id, step.id
+                    ),
+                    Some("give each action of a step its own id".into()),
+                );
+            }
             for (i, nc) in a.run.iter().enumerate() {
                 node_ok(
                     doc,
@@ -450,26 +463,63 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 );
             }
         }
+        let mut question_ids = BTreeMap::new();
         for (qi, q) in step.questions.iter().enumerate() {
+            let qp = sp.key("questions").index(qi);
+            if let Some(first) = question_ids.insert(q.id.as_str(), qi) {
+                doc.error(
+                    &qp.key("id"),
+                    format!(
+                        "question `{}` appears twice in step `{}` (also questions[{first}])",
+                        q.id, step.id
+                    ),
+                    Some("give each question of a step its own id (solutions answer by id)".into()),
+                );
+            }
+            doc.number_in(
+                &qp.key("tolerance"),
+                q.tolerance,
+                (Bound::Excluded(0.0), Bound::Included(1.0)),
+                "write the accepted relative error, more than 0 and at most 1, e.g. `0.01` (1 %)",
+            );
             if let Err(e) = q.answer() {
                 doc.error(
                     &sp.key("questions").index(qi),
                     format!("question `{}`: {e}", q.id),
-                    None,
+                    Some(
+                        "give availabilities in percent (0 to 100), `compose` for several, and \
+                         `per` and `unit` for a downtime"
+                            .into(),
+                    ),
                 );
             }
         }
     }
     check_drills(l, refs, doc);
-    // Templates resolve against the lab.
-    if doc.problems.is_empty()
-        && let Some(lab) = refs.lab
-    {
+    // Templates resolve against the lab, whatever else is wrong (each text on its own).
+    if let Some(lab) = refs.lab {
         let ctx = example_context(lab).with_run_id("example");
         let mut texts: Vec<(DocPath, &str)> = Vec::new();
         for (ei, e) in l.edits.iter().enumerate() {
             for (pi, p) in e.paths.iter().enumerate() {
-                texts.push((root.key("edits").index(ei).key("paths").index(pi), p));
+                let pp = root.key("edits").index(ei).key("paths").index(pi);
+                match ctx.render(p) {
+                    Ok(r) if !super::lab::is_node_path(&r) => doc.error(
+                        &pp,
+                        format!("edited path `{r}` is not an absolute path"),
+                        Some(
+                            "write the full path on the node, e.g. `/etc/nginx` (a template such \
+                             as `{{ pg.confdir }}` may start it)"
+                                .into(),
+                        ),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => doc.error(
+                        &pp,
+                        format!("template does not render: {e:#}"),
+                        Some(crate::template::HELP.into()),
+                    ),
+                }
             }
         }
         for (si, step) in l.steps.iter().enumerate() {
@@ -514,7 +564,11 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                                 doc.error(
                                     &cp.key("expect").key(key),
                                     format!("not a valid regex once rendered: {e}"),
-                                    None,
+                                    Some(
+                                        "write a regex in Rust's `regex` syntax; escape `\\ . + * ? ( ) [ ] { } | ^ $` \
+                                         with `\\` to match them literally"
+                                            .into(),
+                                    ),
                                 );
                             }
                         }
@@ -547,6 +601,40 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     }
 }
 
+/// The longest a check may keep retrying (`within`), in seconds.
+const MAX_WITHIN_S: f64 = 600.0;
+
+/// What a check expects: an exit status that can happen, and a finite retry time.
+fn check_expect(e: &Expect, ep: &DocPath, doc: &mut Doc) {
+    if let Some(code) = e.exit {
+        if !(0..=255).contains(&code) {
+            doc.error(
+                &ep.key("exit"),
+                format!("exit status {code} cannot happen"),
+                Some("write an exit status from 0 to 255".into()),
+            );
+        }
+        if e.any_exit {
+            doc.error(
+                &ep.key("exit"),
+                "`exit` and `any_exit = true` contradict each other",
+                Some(
+                    "keep `exit = N` to require a status, or `any_exit = true` to accept any"
+                        .into(),
+                ),
+            );
+        }
+    }
+    if let Some(w) = e.within {
+        doc.number_in(
+            &ep.key("within"),
+            w,
+            (Bound::Excluded(0.0), Bound::Included(MAX_WITHIN_S)),
+            format!("write how many seconds to keep trying, more than 0 and up to {MAX_WITHIN_S}, e.g. `5.0`"),
+        );
+    }
+}
+
 /// Plausible template values of a lab, to check that a lesson's texts render without a lab.
 fn example_context(lab: &Lab) -> crate::template::Context {
     let secrets: BTreeMap<String, String> = lab
@@ -570,7 +658,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                     "drill id `{}` is not a simple name used once (and not `all`)",
                     d.id
                 ),
-                None,
+                Some("use lowercase letters, digits and `-`, a different id for each drill".into()),
             );
         }
         for (ri, r) in d.requires.iter().enumerate() {
@@ -583,15 +671,19 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             }
         }
         if d.runs.is_empty() {
-            doc.error(&dp.key("id"), format!("drill `{}` has no runs", d.id), None);
+            doc.error(
+                &dp.key("id"),
+                format!("drill `{}` has no runs", d.id),
+                Some("add `[[drills.runs]]` with a `fault` or a `crash`".into()),
+            );
         }
         if let Some(lab) = refs.lab {
-            for (place, node) in d.nodes() {
+            for (place, node) in d.nodes(&dp) {
                 if lab.node(node).is_none() {
                     doc.error(
-                        &dp.key("id"),
+                        &place,
                         format!(
-                            "drill `{}`: {place} names no node of lab `{}`: `{node}`",
+                            "drill `{}` names no node `{node}` of lab `{}`",
                             d.id, lab.id
                         ),
                         Some(lab.unknown_node_help(node)),
@@ -599,6 +691,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 }
             }
         }
+        super::drill::check(d, &dp, doc);
         for (ri, run) in d.runs.iter().enumerate() {
             let rp = dp.key("runs").index(ri);
             let figures: Vec<&str> = super::drill::STREAM_FIGURES
@@ -625,25 +718,70 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                         "run `{}` has no `fault` and no `crash`: it breaks nothing",
                         run.id
                     ),
-                    None,
+                    Some("add `fault = [{ node = ..., run = ... }]` or `crash = \"NODE\"`".into()),
                 );
             }
         }
-        // Templates resolve (with the run's baseline names).
+        // Templates resolve with the values they will have: a run's fault, measures and repair
+        // (and the traffic, which runs in every run) see that run's `baseline`; the rest none.
         if let Some(lab) = refs.lab {
-            let baseline: BTreeMap<&str, &str> = d
-                .runs
-                .iter()
-                .flat_map(|r| r.baseline.keys().map(|k| (k.as_str(), "0")))
-                .collect();
-            let ctx = example_context(lab).with("baseline", &baseline);
-            for (place, text) in d.texts() {
-                if let Err(e) = ctx.render(text) {
-                    doc.error(
-                        &dp.key("id"),
-                        format!("drill `{}`: {place}: template does not render: {e:#}", d.id),
-                        Some(crate::template::HELP.into()),
-                    );
+            let plain = example_context(lab);
+            let baseline_of = |r: &super::drill::Run| -> BTreeMap<String, String> {
+                r.baseline.keys().map(|k| (k.clone(), "0".into())).collect()
+            };
+            let vrrp_path = dp.key("vrrp").key("path");
+            for (place, text) in d.texts(&dp) {
+                let baselines: Vec<(Option<&str>, BTreeMap<String, String>)> =
+                    match &place.0[dp.0.len()..] {
+                        [Seg::Key(k), Seg::Index(i), Seg::Key(what), ..]
+                            if k == "runs"
+                                && ["fault", "measure", "repair"].contains(&what.as_str()) =>
+                        {
+                            vec![(Some(d.runs[*i].id.as_str()), baseline_of(&d.runs[*i]))]
+                        }
+                        [Seg::Key(k), ..] if k == "writes" || k == "requests" => d
+                            .runs
+                            .iter()
+                            .map(|r| (Some(r.id.as_str()), baseline_of(r)))
+                            .collect(),
+                        _ => vec![(None, BTreeMap::new())],
+                    };
+                for (run, baseline) in baselines {
+                    let rendered = if baseline.is_empty() {
+                        plain.render(text)
+                    } else {
+                        plain.with("baseline", &baseline).render(text)
+                    };
+                    let in_run = run.map(|r| format!(" (in run `{r}`)")).unwrap_or_default();
+                    match rendered {
+                        Err(e) => {
+                            doc.error(
+                                &place,
+                                format!(
+                                    "drill `{}`: template does not render{in_run}: {e:#}",
+                                    d.id
+                                ),
+                                Some(format!(
+                                    "{}; `baseline.NAME` is a name of the run's own `baseline`, \
+                                     in its `fault`, `measure` and `repair`",
+                                    crate::template::HELP
+                                )),
+                            );
+                            break;
+                        }
+                        Ok(r) if place == vrrp_path && !super::lab::is_node_path(&r) => {
+                            doc.error(
+                                &place,
+                                format!("keepalived configuration `{r}` is not an absolute path"),
+                                Some(
+                                    "write the full path on the node, e.g. \
+                                     `/etc/keepalived/keepalived.conf`"
+                                        .into(),
+                                ),
+                            );
+                        }
+                        Ok(_) => {}
+                    }
                 }
             }
         }
@@ -699,5 +837,305 @@ impl Question {
             (_, Some(u)) => u.name(),
             _ => "",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::lab::tests::{REAL as REAL_LAB, assert_problem, line_of};
+
+    const REAL: &str = include_str!("../../lessons/ch32.toml");
+    const FILE: &str = "lessons/ch32.toml";
+
+    fn lab() -> Lab {
+        crate::content::lab::load(Path::new("labs/ch32.toml"), REAL_LAB.into()).unwrap()
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        let lab = lab();
+        let refs = LessonRefs {
+            lab: Some(&lab),
+            solved_steps: None,
+        };
+        match load(Path::new(FILE), text.to_string(), &refs) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    /// The real lesson with `from` (which must occur) replaced once by `to`.
+    fn real_with(from: &str, to: &str) -> (String, Vec<String>) {
+        assert!(REAL.contains(from), "`{from}` is not in {FILE}");
+        let text = REAL.replacen(from, to, 1);
+        let p = problems(&text);
+        (text, p)
+    }
+
+    /// Break the real lesson and expect a problem on the line of `marker` (in the broken text).
+    fn broken(from: &str, to: &str, marker: &str, what: &str, help: &str) -> Vec<String> {
+        let (text, p) = real_with(from, to);
+        assert_problem(&p, FILE, line_of(&text, marker), what, help);
+        p
+    }
+
+    #[test]
+    fn the_real_lesson_loads() {
+        assert!(problems(REAL).is_empty(), "{:#?}", problems(REAL));
+    }
+
+    #[test]
+    fn within_is_positive_finite_and_bounded() {
+        for bad in ["-1.0", "nan", "0", "601", "inf"] {
+            broken(
+                "within = 12.0",
+                &format!("within = {bad}"),
+                &format!("within = {bad}"),
+                "`within` is",
+                "more than 0 and up to 600",
+            );
+        }
+    }
+
+    #[test]
+    fn exit_codes_can_happen_and_exclude_any_exit() {
+        broken(
+            "expect = { exit = 2 }",
+            "expect = { exit = 300 }",
+            "exit = 300",
+            "exit status 300 cannot happen",
+            "from 0 to 255",
+        );
+        broken(
+            "expect = { exit = 2 }",
+            "expect = { exit = -1 }",
+            "exit = -1",
+            "exit status -1",
+            "from 0 to 255",
+        );
+        broken(
+            "expect = { exit = 2 }",
+            "expect = { exit = 2, any_exit = true }",
+            "any_exit = true",
+            "contradict",
+            "or `any_exit = true` to accept any",
+        );
+    }
+
+    #[test]
+    fn tolerances_are_positive_and_finite() {
+        for bad in ["-0.5", "nan", "0", "2"] {
+            broken(
+                "id = \"year-99\"\n",
+                &format!("id = \"year-99\"\ntolerance = {bad}\n"),
+                "tolerance = ",
+                "`tolerance` is",
+                "e.g. `0.01`",
+            );
+        }
+    }
+
+    #[test]
+    fn question_and_action_ids_are_unique_in_their_step() {
+        let (_, p) = real_with("id = \"year-999\"", "id = \"year-99\"");
+        assert_problem(
+            &p,
+            FILE,
+            line_of(REAL, "id = \"year-999\""),
+            "question `year-99` appears twice in step `uptime`",
+            "its own id",
+        );
+        let start = REAL.find("[[steps.actions]]").unwrap();
+        let end = start + REAL[start..].find("\n[[steps.checks]]").unwrap();
+        let action = &REAL[start..end];
+        let text = REAL.replacen(action, &format!("{action}\n{action}"), 1);
+        let second = end + 1 + action.find("id = ").unwrap();
+        let line = text[..second].matches('\n').count() + 1;
+        assert_problem(
+            &problems(&text),
+            FILE,
+            line,
+            "action `fail-primary` appears twice in step `promote`",
+            "its own id",
+        );
+    }
+
+    #[test]
+    fn drill_runs_and_measures_have_unique_ids() {
+        broken(
+            "id = \"host-silent\"",
+            "id = \"service-stopped\"",
+            "id = \"service-stopped\"\ntitle = \"app-01 stops",
+            "run `service-stopped` appears twice in drill `app-down`",
+            "its own id",
+        );
+        broken(
+            "{ id = \"answered\"",
+            "{ id = \"moved\"",
+            "{ id = \"moved\", title = \"lb-02 answering",
+            "measure `moved` appears twice in run `graceful`",
+            "its own id",
+        );
+        broken(
+            "{ id = \"back\"",
+            "{ id = \"worst_ms\"",
+            "{ id = \"worst_ms\"",
+            "measure `worst_ms` has the name of a figure every run reports",
+            "choose another id",
+        );
+    }
+
+    #[test]
+    fn drill_intervals_and_timeouts_are_in_range() {
+        broken(
+            "every_ms = 50, timeout_ms = 10000",
+            "every_ms = 0, timeout_ms = 10000",
+            "every_ms = 0",
+            "`every_ms` is 0",
+            "from 1 to 60000 ms",
+        );
+        broken(
+            "every_ms = 100, timeout_ms = 3000",
+            "every_ms = 100, timeout_ms = 0",
+            "timeout_ms = 0",
+            "`timeout_ms` is 0",
+            "e.g. `3000`",
+        );
+    }
+
+    #[test]
+    fn drill_durations_are_finite_and_in_range() {
+        for bad in ["-20", "nan", "0", "86400"] {
+            broken(
+                "limit_s = 20, claim_s = 3.0",
+                &format!("limit_s = {bad}, claim_s = 3.0"),
+                &format!("limit_s = {bad}"),
+                "`limit_s` is",
+                "how long to wait at most",
+            );
+        }
+        broken(
+            "hold_s = 3.0",
+            "hold_s = 3.0\nsettle_s = -1",
+            "settle_s = -1",
+            "`settle_s` is -1",
+            "0 to 600",
+        );
+        broken(
+            "hold_s = 4.0",
+            "hold_s = nan",
+            "hold_s = nan",
+            "`hold_s` is NaN: not a finite number",
+            "how long the fault lasts",
+        );
+        broken(
+            "claim_s = 300.0",
+            "claim_s = inf",
+            "claim_s = inf",
+            "`claim_s` is inf",
+            "the chapter's figure",
+        );
+        broken(
+            "{ figure = \"failed\", max = 0,",
+            "{ figure = \"failed\", max = -1,",
+            "max = -1",
+            "`max` is -1",
+            "0 or more",
+        );
+    }
+
+    #[test]
+    fn a_baseline_is_the_runs_own() {
+        // `served` is a baseline of run `graceful` only: run `crash` may not use it.
+        let (text, p) = real_with(
+            "crash = \"lb-01\"\nbaseline = { served = { node = \"lb-02\", run = \"wc -l < /var/log/nginx/access.log\" } }",
+            "crash = \"lb-01\"\nbaseline = { seen = { node = \"lb-02\", run = \"wc -l < /var/log/nginx/access.log\" } }",
+        );
+        let crash = text.find("baseline = { seen").unwrap();
+        let used = crash + text[crash..].find("{{ baseline.served }}").unwrap();
+        let line = text[..used].matches('\n').count() + 1;
+        assert_problem(
+            &p,
+            FILE,
+            line,
+            "template does not render (in run `crash`)",
+            "the run's own `baseline`",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+    }
+
+    #[test]
+    fn edited_and_configuration_paths_are_absolute() {
+        broken(
+            "paths = [\"/etc/nginx\",",
+            "paths = [\"etc/nginx\",",
+            "paths = [\"etc/nginx\"",
+            "edited path `etc/nginx` is not an absolute path",
+            "full path on the node",
+        );
+        // A template may start the path: the rendered value is what is checked.
+        broken(
+            "paths = [\"/etc/postgresql\",",
+            "paths = [\"{{ pg.version }}/main\",",
+            "{{ pg.version }}/main",
+            "edited path `15/main` is not an absolute path",
+            "a template such as `{{ pg.confdir }}`",
+        );
+        let (_, p) = real_with(
+            "paths = [\"/etc/postgresql\",",
+            "paths = [\"{{ pg.confdir }}\",",
+        );
+        assert!(p.is_empty(), "{p:#?}");
+        broken(
+            "path = \"/etc/keepalived/keepalived.conf\"",
+            "path = \"keepalived.conf\"",
+            "path = \"keepalived.conf\"",
+            "keepalived configuration `keepalived.conf` is not an absolute path",
+            "full path on the node",
+        );
+    }
+
+    #[test]
+    fn regex_and_template_problems_come_with_the_others() {
+        let text = REAL
+            .replacen("expect = { exit = 2 }", "expect = { exit = 300 }", 1)
+            .replacen(
+                "every_line = \"app-0[1-3]\"",
+                "every_line = \"app-0[1-3\"",
+                1,
+            )
+            .replacen("http://{{ vip }}/", "http://{{ vipp }}/", 1)
+            .replacen("crash = \"app-01\"", "crash = \"app-09\"", 1);
+        let p = problems(&text);
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "exit = 300"),
+            "cannot happen",
+            "0 to 255",
+        );
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "app-0[1-3\""),
+            "not a valid regex once rendered",
+            "escape",
+        );
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "{{ vipp }}"),
+            "template does not render",
+            "known values",
+        );
+        // A drill's problem points at the value, not at the drill's id.
+        assert_problem(
+            &p,
+            FILE,
+            line_of(&text, "crash = \"app-09\""),
+            "names no node `app-09`",
+            "did you mean `app-01`?",
+        );
+        assert_eq!(p.len(), 4, "{p:#?}");
     }
 }

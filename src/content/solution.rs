@@ -44,6 +44,19 @@ pub struct SolutionFile {
     pub owner: String,
 }
 
+const PATH_HELP: &str = "write the full path on the node, e.g. `/etc/nginx/sites-available/lb` \
+     (a template such as `{{ pg.confdir }}` may start it)";
+
+/// "did you mean" for an id the step does not have: the ones it has.
+fn ids_help<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> String {
+    let ids: Vec<&str> = ids.collect();
+    if ids.is_empty() {
+        format!("the step has no {what}: remove this line")
+    } else {
+        format!("the step's {what}: {}", ids.join(", "))
+    }
+}
+
 fn fields(p: &DocPath) -> &'static [&'static str] {
     let key = |s: &Seg, k: &str| matches!(s, Seg::Key(x) if x == k);
     match p.0.as_slice() {
@@ -87,18 +100,39 @@ pub fn load(
             }
         };
         for (i, f) in s.files.iter().enumerate() {
-            node_ok(&mut doc, &root.key("files").index(i).key("node"), &f.node);
+            let fp = root.key("files").index(i);
+            node_ok(&mut doc, &fp.key("node"), &f.node);
+            super::lab::check_file_attrs(&mut doc, &fp, &f.mode, &f.owner);
             // A path may start with a template value (`{{ pg.confdir }}/...`); rendered, it is checked below.
             if !f.path.starts_with('/') && !f.path.starts_with("{{") {
                 doc.error(
-                    &root.key("files").index(i).key("path"),
+                    &fp.key("path"),
                     format!("`{}` is not an absolute path", f.path),
-                    None,
+                    Some(PATH_HELP.into()),
                 );
             }
         }
         for (i, r) in s.run.iter().enumerate() {
             node_ok(&mut doc, &root.key("run").index(i).key("node"), &r.node);
+        }
+        for (q, a) in &s.answers {
+            if !a.is_finite() {
+                doc.error(
+                    &root.key("answers").key(q),
+                    format!("answer `{q}` is {a}: not a finite number"),
+                    Some("write the number the question asks for, e.g. `8.76`".into()),
+                );
+            }
+        }
+        let mut actions = BTreeMap::new();
+        for (i, a) in s.actions.iter().enumerate() {
+            if let Some(first) = actions.insert(a.as_str(), i) {
+                doc.error(
+                    &root.key("actions").index(i),
+                    format!("action `{a}` is named twice (also actions[{first}])"),
+                    Some("name each action once: it runs once".into()),
+                );
+            }
         }
         if let Some(st) = st {
             for q in s.answers.keys() {
@@ -106,7 +140,10 @@ pub fn load(
                     doc.error(
                         &root.key("answers").key(q),
                         format!("step `{step}` has no question `{q}`"),
-                        None,
+                        Some(ids_help(
+                            "questions",
+                            st.questions.iter().map(|x| x.id.as_str()),
+                        )),
                     );
                 }
             }
@@ -115,14 +152,16 @@ pub fn load(
                     doc.error(
                         &root.key("actions").index(i),
                         format!("step `{step}` has no action `{a}`"),
-                        None,
+                        Some(ids_help(
+                            "actions",
+                            st.actions.iter().map(|x| x.id.as_str()),
+                        )),
                     );
                 }
             }
         }
-        if doc.problems.is_empty()
-            && let Some(lab) = lab
-        {
+        // Templates render whatever else is wrong (the lab, when given, is valid).
+        if let Some(lab) = lab {
             let facts = crate::template::Facts::example();
             let secrets: BTreeMap<String, String> = lab
                 .secrets
@@ -155,9 +194,14 @@ pub fn load(
                         Some(crate::template::HELP.to_string()),
                     )),
                     Ok(r)
-                        if p.0.last() == Some(&Seg::Key("path".into())) && !r.starts_with('/') =>
+                        if p.0.last() == Some(&Seg::Key("path".into()))
+                            && !super::lab::is_node_path(&r) =>
                     {
-                        bad.push((p, format!("`{r}` is not an absolute path"), None));
+                        bad.push((
+                            p,
+                            format!("`{r}` is not an absolute path"),
+                            Some(PATH_HELP.into()),
+                        ));
                     }
                     Ok(_) => {}
                 }
@@ -170,4 +214,136 @@ pub fn load(
     let sol = sol.filter(|_| doc.problems.is_empty());
     doc.finish()
         .map(|()| sol.expect("no problems means a solution"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::lab::tests::{REAL as REAL_LAB, assert_problem, line_of};
+    use crate::content::lesson::LessonRefs;
+
+    const LESSON: &str = include_str!("../../lessons/ch32.toml");
+
+    /// The problems of a real solution (`solutions/ch32/STEP.toml`) with `from` replaced by `to`.
+    fn broken(step: &str, from: &str, to: &str) -> (String, Vec<String>) {
+        let path = format!("{}/solutions/ch32/{step}.toml", env!("CARGO_MANIFEST_DIR"));
+        let real = std::fs::read_to_string(path).unwrap();
+        assert!(real.contains(from), "`{from}` is not in {step}.toml");
+        let text = real.replacen(from, to, 1);
+        let lab = crate::content::lab::load(Path::new("labs/ch32.toml"), REAL_LAB.into()).unwrap();
+        let refs = LessonRefs {
+            lab: Some(&lab),
+            solved_steps: None,
+        };
+        let lesson =
+            crate::content::lesson::load(Path::new("lessons/ch32.toml"), LESSON.into(), &refs)
+                .unwrap();
+        let file = format!("solutions/ch32/{step}.toml");
+        let p = match load(
+            Path::new(&file),
+            text.clone(),
+            Some(&lab),
+            Some(&lesson),
+            step,
+        ) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        };
+        (text, p)
+    }
+
+    #[test]
+    fn the_real_solutions_load() {
+        for step in ["pg-primary", "pg-standby", "promote", "uptime"] {
+            let (_, p) = broken(step, "\n", "\n");
+            assert!(p.is_empty(), "{step}: {p:#?}");
+        }
+    }
+
+    #[test]
+    fn modes_and_owners_are_checked() {
+        let f = "solutions/ch32/pg-standby.toml";
+        let (text, p) = broken("pg-standby", "mode = \"0600\"", "mode = \"rwxr-xr-x\"");
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "mode = "),
+            "mode `rwxr-xr-x`",
+            "`0000` to `7777`",
+        );
+        let (text, p) = broken(
+            "pg-standby",
+            "owner = \"postgres:postgres\"",
+            "owner = \"a:b:c\"",
+        );
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "owner = "),
+            "owner `a:b:c`",
+            "e.g. `root:root`",
+        );
+    }
+
+    #[test]
+    fn a_rendered_path_must_be_absolute_and_templates_come_with_other_problems() {
+        let f = "solutions/ch32/pg-primary.toml";
+        let (text, p) = broken(
+            "pg-primary",
+            "path = \"{{ pg.confdir }}/conf.d/replication.conf\"\nowner = \"postgres:postgres\"",
+            "path = \"{{ pg.version }}/conf.d/replication.conf\"\nowner = \"postgres:\"",
+        );
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "path = "),
+            "`15/conf.d/replication.conf` is not an absolute path",
+            "full path on the node",
+        );
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "owner = "),
+            "owner `postgres:`",
+            "user name",
+        );
+        let (text, p) = broken(
+            "pg-standby",
+            "mode = \"0600\"\ncontent = \"{{ node[\\\"pg-primary\\\"].ip }}",
+            "mode = \"0600x\"\ncontent = \"{{ node[\\\"pg-primar\\\"].ip }}",
+        );
+        let f = "solutions/ch32/pg-standby.toml";
+        assert_problem(&p, f, line_of(&text, "mode = "), "mode `0600x`", "octal");
+        assert_problem(
+            &p,
+            f,
+            line_of(&text, "content = "),
+            "template does not render",
+            "known values",
+        );
+    }
+
+    #[test]
+    fn actions_are_named_once_and_answers_are_numbers() {
+        let (text, p) = broken(
+            "promote",
+            "actions = [\"fail-primary\"]",
+            "actions = [\"fail-primary\", \"fail-primary\"]",
+        );
+        assert_problem(
+            &p,
+            "solutions/ch32/promote.toml",
+            line_of(&text, "actions = "),
+            "action `fail-primary` is named twice",
+            "name each action once",
+        );
+        let (text, p) = broken("uptime", "year-99 = 3.65", "year-99 = nan");
+        assert_problem(
+            &p,
+            "solutions/ch32/uptime.toml",
+            line_of(&text, "year-99 = nan"),
+            "answer `year-99` is NaN",
+            "the number the question asks for",
+        );
+    }
 }

@@ -323,7 +323,8 @@ fn judge(pass: &[Threshold], figures: &BTreeMap<String, f64>) -> Vec<Verdict> {
 fn measure(open: &OpenLab, ctx: &Context, m: &Measure, since: Instant) -> Result<Option<f64>> {
     let cmd = ctx.render(&m.until)?;
     let argv = ["bash".to_string(), "-c".to_string(), cmd];
-    let deadline = since + Duration::from_secs_f64(m.limit_s);
+    // Validation keeps these numbers finite and in range; a bad one never panics.
+    let deadline = since + Duration::try_from_secs_f64(m.limit_s).unwrap_or(Duration::ZERO);
     loop {
         let ok = open
             .backend
@@ -401,7 +402,10 @@ fn run_once(
                     &node,
                     &argv,
                     Some(program.as_bytes().to_vec()),
-                    Some(Duration::from_secs_f64(max_s + 60.0)),
+                    Some(
+                        Duration::try_from_secs_f64(max_s + 60.0)
+                            .unwrap_or(Duration::from_secs(3600)),
+                    ),
                 )
             })
         };
@@ -529,7 +533,7 @@ fn timeline(
     opts: Options,
     stop_writer: &dyn Fn(),
 ) -> Result<(f64, Measured)> {
-    std::thread::sleep(Duration::from_secs_f64(r.settle_s));
+    std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
     let t_fault = now();
     let fault_at = Instant::now();
     if let Some(node) = &r.crash {
@@ -557,7 +561,7 @@ fn timeline(
     }
     let held = fault_at.elapsed().as_secs_f64();
     if held < r.hold_s {
-        std::thread::sleep(Duration::from_secs_f64(r.hold_s - held));
+        std::thread::sleep(Duration::try_from_secs_f64(r.hold_s - held).unwrap_or(Duration::ZERO));
     }
     stop_writer();
     if let Some(node) = &r.crash {
@@ -573,7 +577,7 @@ fn timeline(
         let v = measure(open, ctx, m, repair_at)?;
         measured.push((m.id.clone(), v));
     }
-    std::thread::sleep(Duration::from_secs_f64(r.settle_s));
+    std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
     Ok((t_fault, measured))
 }
 
