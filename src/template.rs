@@ -4,13 +4,19 @@
 //! Names available: `lab.id`, `lab.name`, `subnet`, `prefix`, `iface`, `vip`,
 //! `node["NAME"].ip` / `.name` / `.role`, `this` (the node a file or command is for), `pg.version`,
 //! `pg.datadir`, `pg.confdir`, `pg.bindir`, `secrets.NAME`, `alerts.url`, and in checks `run_id`. An unknown name is an error, never an
-//! empty string. Must not: read state or talk to a backend (callers pass the values in).
+//! empty string.
+//!
+//! Content may only *look values up*: `{{ name }}`, `{{ name.field }}`, `{{ name["key"] }}`.
+//! Statements (`{% for %}`, `{% macro %}`, `{% include %}`...), filters, calls and operators are
+//! refused before rendering, and rendering itself runs with no filters or functions and a fuel
+//! and recursion limit, so no content can make halab loop or eat memory.
+//! Must not: read state or talk to a backend (callers pass the values in).
 
 use std::collections::BTreeMap;
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Serde;
-use minijinja::{Environment, UndefinedBehavior, Value, context};
+use minijinja::value::{Serde, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::content::lab::{Lab, Node};
@@ -18,6 +24,13 @@ use crate::content::lab::{Lab, Node};
 /// Shown with template errors.
 pub const HELP: &str = "known values: lab.id, lab.name, subnet, prefix, iface, vip, node[\"NAME\"].ip, \
      this.name, this.ip, pg.version, pg.datadir, pg.confdir, pg.bindir, secrets.NAME, alerts.url, run_id (checks)";
+
+/// Instructions one render may run: a lookup costs a handful, so this is thousands of lookups,
+/// and a runaway text stops within milliseconds.
+const FUEL: u64 = 50_000;
+
+/// Nesting depth a render may reach (lookups need 1-2).
+const RECURSION_LIMIT: usize = 16;
 
 /// What a backend found out about the software inside its nodes.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -133,13 +146,16 @@ impl Context {
         Context { base }
     }
 
-    /// Render one text; unknown names and syntax errors are errors.
-    pub fn render(&self, text: &str) -> Result<String, minijinja::Error> {
-        if !text.contains("{{") && !text.contains("{%") {
+    /// Render one text; unknown names, anything but a lookup, and syntax errors are errors.
+    pub fn render(&self, text: &str) -> Result<String, Error> {
+        if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(text.to_string());
         }
-        let mut env = Environment::new();
+        let lookups = lookups(text)?;
+        let mut env = Environment::empty();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        env.set_recursion_limit(RECURSION_LIMIT);
         env.set_syntax(
             SyntaxConfig::builder()
                 .keep_trailing_newline(true)
@@ -147,7 +163,223 @@ impl Context {
                 .expect("syntax"),
         );
         env.render_str(text, &self.base)
+            .map_err(|e| self.explain(e, &lookups))
     }
+
+    /// minijinja says "undefined value" without the name: find the lookup that fails and say
+    /// which part of it is missing and what is there instead.
+    fn explain(&self, e: Error, lookups: &[Lookup<'_>]) -> Error {
+        if e.kind() == ErrorKind::OutOfFuel {
+            return Error::new(
+                ErrorKind::InvalidOperation,
+                format!("this text takes more than {FUEL} steps to render"),
+            );
+        }
+        if e.kind() != ErrorKind::UndefinedError {
+            return e;
+        }
+        for l in lookups {
+            if let Err(why) = self.resolve(l) {
+                return Error::new(
+                    ErrorKind::UndefinedError,
+                    format!("{why}, in `{}`{}", l.source, l.line_note),
+                );
+            }
+        }
+        e
+    }
+
+    /// Walk one lookup through the values; the error names the first part that is missing.
+    fn resolve(&self, l: &Lookup<'_>) -> Result<(), String> {
+        let Some(mut value) = self.base.get(l.name).cloned() else {
+            return Err(format!("`{}` is not a known name", l.name));
+        };
+        let mut written = l.name.to_string();
+        for key in &l.keys {
+            let (next, step) = match key {
+                Key::Field(f) => (value.get_attr(f), format!(".{f}")),
+                Key::Item(k) => (value.get_item(&Value::from(*k)), format!("[\"{k}\"]")),
+            };
+            let next = next.unwrap_or(Value::UNDEFINED);
+            if next.is_undefined() {
+                let has = if value.kind() == ValueKind::Map {
+                    let keys: Vec<String> = value
+                        .try_iter()
+                        .map(|it| it.map(|k| format!("`{k}`")).collect())
+                        .unwrap_or_default();
+                    if keys.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        keys.join(", ")
+                    }
+                } else {
+                    format!("no fields (it is a {})", value.kind())
+                };
+                return Err(format!(
+                    "`{written}{step}` is undefined: `{written}` has {has}"
+                ));
+            }
+            written.push_str(&step);
+            value = next;
+        }
+        Ok(())
+    }
+}
+
+/// One `{{ ... }}` of a text: a name and the fields or keys looked up below it.
+struct Lookup<'a> {
+    /// The whole `{{ ... }}` as written, for messages.
+    source: &'a str,
+    name: &'a str,
+    keys: Vec<Key<'a>>,
+    /// " (line N)" when the text has several lines, else empty.
+    line_note: String,
+}
+
+enum Key<'a> {
+    /// `.field`
+    Field(&'a str),
+    /// `["key"]` or `['key']`
+    Item(&'a str),
+}
+
+const ONLY_LOOKUPS: &str = "content may only look values up, as `{{ vip }}`, `{{ pg.datadir }}` or \
+     `{{ node[\"NAME\"].ip }}`";
+
+/// Every `{{ ... }}` of `text`, or an error for a statement or an expression that is not a lookup.
+fn lookups(text: &str) -> Result<Vec<Lookup<'_>>, Error> {
+    let multiline = text.contains('\n');
+    let line_note = |at: usize| {
+        if multiline {
+            format!(" (line {})", text[..at].matches('\n').count() + 1)
+        } else {
+            String::new()
+        }
+    };
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find('{') {
+        let at = from + i;
+        let tail = &text[at..];
+        if tail.starts_with("{%") {
+            let shown = tail.find("%}").map_or(tail, |end| &tail[..end + 2]);
+            return Err(Error::new(
+                ErrorKind::SyntaxError,
+                format!(
+                    "`{}`{}: statements are not allowed, only `{{{{ ... }}}}` lookups: {ONLY_LOOKUPS}",
+                    ellipsis(shown),
+                    line_note(at)
+                ),
+            ));
+        }
+        if tail.starts_with("{#") {
+            // A comment: minijinja drops it (or reports it unterminated).
+            from = tail.find("#}").map_or(text.len(), |end| at + end + 2);
+            continue;
+        }
+        if !tail.starts_with("{{") {
+            from = at + 1;
+            continue;
+        }
+        let Some(end) = closing(tail) else {
+            return Err(Error::new(
+                ErrorKind::SyntaxError,
+                format!(
+                    "`{}`{}: `{{{{` is never closed by `}}}}`",
+                    ellipsis(tail),
+                    line_note(at)
+                ),
+            ));
+        };
+        let source = &tail[..end + 2];
+        let inner = source[2..end].strip_prefix('-').unwrap_or(&source[2..end]);
+        let inner = inner.strip_suffix('-').unwrap_or(inner).trim();
+        let Some((name, keys)) = parse_lookup(inner) else {
+            return Err(Error::new(
+                ErrorKind::SyntaxError,
+                format!(
+                    "`{}`{}: only lookups are allowed inside `{{{{ ... }}}}` (a name, `.field`, \
+                     `[\"key\"]`), no filters, calls or operators: {ONLY_LOOKUPS}",
+                    ellipsis(source),
+                    line_note(at)
+                ),
+            ));
+        };
+        out.push(Lookup {
+            source,
+            name,
+            keys,
+            line_note: line_note(at),
+        });
+        from = at + end + 2;
+    }
+    Ok(out)
+}
+
+/// Offset of the `}}` closing the `{{` at the start of `tail`, quotes respected.
+fn closing(tail: &str) -> Option<usize> {
+    let b = tail.as_bytes();
+    let mut quote = None;
+    let mut i = 2;
+    while i < b.len() {
+        match (quote, b[i]) {
+            (None, q @ (b'"' | b'\'')) => quote = Some(q),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'}') if b.get(i + 1) == Some(&b'}') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `name`, then any of `.field`, `["key"]`, `['key']`; `None` for anything else.
+fn parse_lookup(s: &str) -> Option<(&str, Vec<Key<'_>>)> {
+    let ident_len = |s: &str| {
+        let n = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        (n > 0 && !s.starts_with(|c: char| c.is_ascii_digit())).then_some(n)
+    };
+    let n = ident_len(s)?;
+    let (name, mut rest) = s.split_at(n);
+    let mut keys = Vec::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return Some((name, keys));
+        }
+        if let Some(r) = rest.strip_prefix('.') {
+            let r = r.trim_start();
+            let n = ident_len(r)?;
+            keys.push(Key::Field(&r[..n]));
+            rest = &r[n..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let r = r.trim_start();
+            let q = r.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let body = &r[1..];
+            let close = body.find(q)?;
+            let key = &body[..close];
+            if key.contains('\\') {
+                return None;
+            }
+            let r = body[close + 1..].trim_start().strip_prefix(']')?;
+            keys.push(Key::Item(key));
+            rest = r;
+        } else {
+            return None;
+        }
+    }
+}
+
+/// A piece of content short enough for one line of a message.
+fn ellipsis(s: &str) -> String {
+    let one_line = s.lines().next().unwrap_or_default();
+    let mut out: String = one_line.chars().take(60).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
 }
 
 fn ser<T: Serialize>(v: T) -> Value {
@@ -208,5 +440,68 @@ role = "r"
         assert!(ctx.render("{{ node[\"nope\"].ip }}").is_err());
         assert!(ctx.render("{{ secrets.missing }}").is_err());
         assert!(ctx.render("{{ vipp }}").is_err());
+    }
+
+    fn message(r: Result<String, Error>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn undefined_errors_name_the_missing_part() {
+        let lab = lab();
+        let ctx = Context::new(&lab, "t", &Facts::example(), &BTreeMap::new());
+        let e = message(ctx.render("ping {{ node.nope.ip }} now"));
+        assert!(
+            e.contains("`node.nope` is undefined: `node` has `pg-primary`"),
+            "{e}"
+        );
+        assert!(e.contains("in `{{ node.nope.ip }}`"), "{e}");
+        let e = message(ctx.render("a\nb {{ node[\"pg-primary\"].ipp }}"));
+        assert!(e.contains("`node[\"pg-primary\"].ipp` is undefined"), "{e}");
+        assert!(e.contains("`ip`") && e.contains("(line 2)"), "{e}");
+        let e = message(ctx.render("{{ vipp }}"));
+        assert!(
+            e.contains("`vipp` is not a known name, in `{{ vipp }}`"),
+            "{e}"
+        );
+        let e = message(ctx.render("{{ vip.x }}"));
+        assert!(
+            e.contains("`vip.x` is undefined: `vip` has no fields"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn only_lookups_are_allowed() {
+        let lab = lab();
+        let ctx = Context::new(&lab, "t", &Facts::example(), &BTreeMap::new());
+        for t in [
+            "{% for i in range(10) %}x{% endfor %}",
+            "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+            "{% include \"x\" %}",
+            "{% set x = 1 %}",
+        ] {
+            let e = message(ctx.render(t));
+            assert!(e.contains("statements are not allowed"), "{t}: {e}");
+            assert!(e.contains("only `{{ ... }}` lookups"), "{t}: {e}");
+        }
+        for t in [
+            "{{ vip | upper }}",
+            "{{ range(10) }}",
+            "{{ \"x\" * 100000000 }}",
+            "{{ 1 + 2 }}",
+            "{{ node[vip] }}",
+            "{{ }}",
+            "{{ vip",
+        ] {
+            let e = message(ctx.render(t));
+            assert!(e.contains("syntax error"), "{t}: {e}");
+        }
+        // What content writes today still renders, comments and trim markers included.
+        assert_eq!(
+            ctx.render("{{- vip -}} {{ node['pg-primary'].role }}{# note #}")
+                .unwrap(),
+            "10.1.0.100r"
+        );
     }
 }

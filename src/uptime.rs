@@ -105,6 +105,15 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
         .trim_end_matches('%')
         .parse()
         .map_err(|_| format!("`{s}` is not a number"))?;
+    // `f64::from_str` takes `nan`, `inf` and `1e309` (infinity): none of them is an availability.
+    if v.is_nan() {
+        return Err(format!("`{s}` is not a number"));
+    }
+    if v.is_infinite() {
+        return Err(format!(
+            "`{s}` is not a percentage between 0 and 100 (it is too large to be a number at all)"
+        ));
+    }
     if (0.0..=100.0).contains(&v) {
         Ok(v)
     } else {
@@ -202,5 +211,10 @@ mod tests {
         assert_eq!(parse_percent("99.9%"), Ok(99.9));
         assert!(parse_percent("101").is_err());
         assert!(parse_percent("abc").is_err());
+        for s in ["1e309", "-1e309", "inf", "nan", "NaN%"] {
+            let e = parse_percent(s).unwrap_err();
+            assert!(e.contains(&format!("`{s}`")), "{e}");
+            assert!(!e.contains("inf "), "{e}");
+        }
     }
 }
