@@ -106,7 +106,12 @@ pub enum Command {
     Lessons,
     /// Check lesson and lab files (every problem at once, with file and line)
     #[command(
-        after_help = "Examples:\n  halab validate labs/ch32.toml\n  halab validate labs/ lessons/"
+        after_help = "A file is checked as what its directory says: `labs/`, `lessons/`, \
+                      `solutions/<lesson>/<step>.toml`.\n\
+                      A file in none of them is a lab if it has `nodes`, a lesson otherwise (a note says so).\n\
+                      Content files are regular UTF-8 files of at most 1 MiB; templates are `{{ ... }}` lookups only.\n\
+                      Links to directories, link loops and links leaving the directory are reported, not followed.\n\n\
+                      Examples:\n  halab validate labs/ch32.toml\n  halab validate labs/ lessons/"
     )]
     Validate(ValidateArgs),
 }
