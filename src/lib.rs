@@ -19,6 +19,5 @@ pub mod provision;
 pub mod runner;
 pub mod solve;
 pub mod state;
-pub mod template;
 pub mod ui;
 pub mod uptime;

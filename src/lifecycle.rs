@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
 use crate::content::lab::is_host_in;
+use crate::content::template::{Context, Facts};
 use crate::content::{Catalog, Lab};
 use crate::host;
 use crate::provision;
 use crate::state::{self, LabDir, LabLock, LabName, LabRecord, NodeRecord, Phase};
-use crate::template::{Context, Facts};
 use crate::ui::{self, Problem, Progress};
 
 /// What `halab start` was asked to do.
@@ -151,7 +151,7 @@ fn hosts_file(lab: &Lab, name: &str) -> String {
     s
 }
 
-fn spec(lab: &Lab, name: &str, facts: &crate::template::Facts) -> Result<LabSpec> {
+fn spec(lab: &Lab, name: &str, facts: &crate::content::template::Facts) -> Result<LabSpec> {
     let prefix = lab.prefix();
     let nodes = lab
         .nodes

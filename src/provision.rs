@@ -10,8 +10,8 @@ use anyhow::{Result, bail};
 use crate::backend::{Backend, NodeUp};
 use crate::content::Lab;
 use crate::content::lab::{FileSpec, Node};
+use crate::content::template::Context;
 use crate::exec::{ExecError, Output};
-use crate::template::Context;
 
 /// Run one shell command in a node and demand success; the error names node, command, status
 /// and output.

@@ -12,12 +12,12 @@ use anyhow::{Context as _, Result};
 
 use crate::check::{engine, report};
 use crate::content::lesson::{Action, Step};
+use crate::content::template::Context;
 use crate::content::{Catalog, Lesson, Solution};
 use crate::exec::Cmd;
 use crate::lifecycle::{self, OpenLab};
 use crate::provision::{put_file, run_in};
 use crate::state;
-use crate::template::Context;
 use crate::ui::{self, Problem};
 
 /// Run one of a step's actions.

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
-use crate::template::Facts;
+use crate::content::template::Facts;
 use crate::ui::Problem;
 
 /// The state directory: `HALAB_HOME`, else `/var/lib/halab` for root, else

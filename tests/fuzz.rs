@@ -309,10 +309,10 @@ fn exercise(case: &Case, refs: &Refs) -> Result<(), String> {
                 for n in &l.nodes {
                     let _ = (l.role_of(n), l.node_packages(n));
                 }
-                let ctx = halab::template::Context::new(
+                let ctx = halab::content::template::Context::new(
                     &l,
                     &l.id,
-                    &halab::template::Facts::example(),
+                    &halab::content::template::Facts::example(),
                     &BTreeMap::new(),
                 );
                 let _ = ctx.render("{{ vip }} {{ node.nope }}");

@@ -18,9 +18,9 @@ use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
 use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use crate::content::template::Facts;
 use crate::exec::{Cmd, Output};
 use crate::state::LabDir;
-use crate::template::Facts;
 use crate::ui::{self, Problem, Progress};
 
 const IMAGE_TOML: &str = include_str!("../../assets/lxd/image.toml");

@@ -16,9 +16,9 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::content::template::Facts;
 use crate::exec::Output;
 use crate::state::LabDir;
-use crate::template::Facts;
 use crate::ui::Progress;
 
 /// The ways halab can realise a lab.

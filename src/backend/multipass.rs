@@ -18,9 +18,9 @@ use serde::Deserialize;
 
 use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
 use crate::content::lab::is_host_in;
+use crate::content::template::{Facts, NetworkFacts};
 use crate::exec::{Cmd, Output};
 use crate::state::LabDir;
-use crate::template::{Facts, NetworkFacts};
 use crate::ui::{self, Problem, Progress};
 
 const VM_TOML: &str = include_str!("../../assets/multipass/vm.toml");

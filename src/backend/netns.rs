@@ -21,9 +21,9 @@ use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use crate::content::template::Facts;
 use crate::exec::{Cmd, Output};
 use crate::state::{LabDir, write_atomic};
-use crate::template::Facts;
 use crate::ui::{Problem, Progress};
 
 const NODE_INIT: &str = include_str!("../../assets/netns/node-init.sh");

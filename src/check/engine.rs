@@ -17,9 +17,9 @@ use super::{describe, evaluate};
 use crate::backend::Backend;
 use crate::content::Lesson;
 use crate::content::lesson::{Check, NodeCommand, Step};
+use crate::content::template::Context;
 use crate::lifecycle::OpenLab;
 use crate::state::{self, LabRecord};
-use crate::template::Context;
 
 /// How long one command of a check may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);

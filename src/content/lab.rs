@@ -536,7 +536,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
             a.node = n.name.clone();
         }
         let lab = &stand_in;
-        let facts = crate::template::Facts::example();
+        let facts = crate::content::template::Facts::example();
         let secrets: BTreeMap<String, String> = lab
             .secrets
             .keys()
@@ -546,8 +546,9 @@ fn check(lab: &Lab, doc: &mut Doc) {
             let Some(node) = lab.nodes.iter().find(|n| &n.role == rname) else {
                 continue;
             };
-            let ctx = crate::template::Context::new(lab, lab.id.as_str(), &facts, &secrets)
-                .for_node(node);
+            let ctx =
+                crate::content::template::Context::new(lab, lab.id.as_str(), &facts, &secrets)
+                    .for_node(node);
             let rp = root.key("roles").key(rname);
             let texts = role
                 .files
@@ -571,7 +572,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
                     doc.error(
                         &path,
                         format!("template does not render: {e:#}"),
-                        Some(crate::template::HELP.into()),
+                        Some(crate::content::template::HELP.into()),
                     );
                 }
             }

@@ -214,7 +214,10 @@ impl Expect {
     }
 
     /// The same expectation with template values rendered in its regexes.
-    pub fn rendered(&self, ctx: &crate::template::Context) -> Result<Expect, minijinja::Error> {
+    pub fn rendered(
+        &self,
+        ctx: &crate::content::template::Context,
+    ) -> Result<Expect, minijinja::Error> {
         let r = |v: &Option<String>| v.as_ref().map(|t| ctx.render(t)).transpose();
         Ok(Expect {
             stdout: r(&self.stdout)?,
@@ -517,7 +520,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                     Err(e) => doc.error(
                         &pp,
                         format!("template does not render: {e:#}"),
-                        Some(crate::template::HELP.into()),
+                        Some(crate::content::template::HELP.into()),
                     ),
                 }
             }
@@ -575,7 +578,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                         Err(e) => doc.error(
                             &cp.key("expect").key(key),
                             format!("template does not render: {e:#}"),
-                            Some(crate::template::HELP.into()),
+                            Some(crate::content::template::HELP.into()),
                         ),
                     }
                 }
@@ -594,7 +597,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 doc.error(
                     &path,
                     format!("template does not render: {e:#}"),
-                    Some(crate::template::HELP.into()),
+                    Some(crate::content::template::HELP.into()),
                 );
             }
         }
@@ -636,13 +639,18 @@ fn check_expect(e: &Expect, ep: &DocPath, doc: &mut Doc) {
 }
 
 /// Plausible template values of a lab, to check that a lesson's texts render without a lab.
-fn example_context(lab: &Lab) -> crate::template::Context {
+fn example_context(lab: &Lab) -> crate::content::template::Context {
     let secrets: BTreeMap<String, String> = lab
         .secrets
         .keys()
         .map(|k| (k.clone(), "x".repeat(8)))
         .collect();
-    crate::template::Context::new(lab, &lab.id, &crate::template::Facts::example(), &secrets)
+    crate::content::template::Context::new(
+        lab,
+        &lab.id,
+        &crate::content::template::Facts::example(),
+        &secrets,
+    )
 }
 
 fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
@@ -764,7 +772,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                                 Some(format!(
                                     "{}; `baseline.NAME` is a name of the run's own `baseline`, \
                                      in its `fault`, `measure` and `repair`",
-                                    crate::template::HELP
+                                    crate::content::template::HELP
                                 )),
                             );
                             break;

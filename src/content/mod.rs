@@ -10,6 +10,7 @@ pub mod drill;
 pub mod lab;
 pub mod lesson;
 pub mod solution;
+pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

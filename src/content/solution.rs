@@ -162,13 +162,13 @@ pub fn load(
         }
         // Templates render whatever else is wrong (the lab, when given, is valid).
         if let Some(lab) = lab {
-            let facts = crate::template::Facts::example();
+            let facts = crate::content::template::Facts::example();
             let secrets: BTreeMap<String, String> = lab
                 .secrets
                 .keys()
                 .map(|k| (k.clone(), "x".repeat(8)))
                 .collect();
-            let ctx = crate::template::Context::new(lab, &lab.id, &facts, &secrets);
+            let ctx = crate::content::template::Context::new(lab, &lab.id, &facts, &secrets);
             let texts = s
                 .files
                 .iter()
@@ -191,7 +191,7 @@ pub fn load(
                     Err(e) => bad.push((
                         p,
                         format!("template does not render: {e:#}"),
-                        Some(crate::template::HELP.to_string()),
+                        Some(crate::content::template::HELP.to_string()),
                     )),
                     Ok(r)
                         if p.0.last() == Some(&Seg::Key("path".into()))

@@ -19,9 +19,9 @@ use crate::check::engine::{CheckOutcome, StepOutcome};
 use crate::content::Lesson;
 use crate::content::drill::{Drill, From, Measure, Run, Threshold};
 use crate::content::lesson::NodeCommand;
+use crate::content::template::Context;
 use crate::lifecycle::{self, OpenLab};
 use crate::state;
-use crate::template::Context;
 use crate::ui::{self, Problem};
 
 const REQUESTS_PY: &str = include_str!("../../assets/drill/requests.py");

@@ -11,10 +11,10 @@ use dialoguer::{Input, Select};
 use crate::check::{engine, report};
 use crate::content::Lesson;
 use crate::content::lesson::Step;
+use crate::content::template::Context;
 use crate::lifecycle::OpenLab;
 use crate::solve;
 use crate::state;
-use crate::template::Context;
 use crate::ui;
 
 /// A step as the trainee reads it: title, prose, the chapter's commands, errata.
