@@ -17,6 +17,7 @@ pub mod host;
 pub mod lifecycle;
 pub mod provision;
 pub mod runner;
+pub mod session;
 pub mod solve;
 pub mod state;
 pub mod ui;

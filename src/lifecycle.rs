@@ -3,18 +3,20 @@
 //!
 //! Must not: print prompts or tables (commands render), or know any node by name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
-use crate::content::lab::is_host_in;
-use crate::content::template::{Context, Facts};
+use crate::content::template::Context;
 use crate::content::{Catalog, Lab};
 use crate::host;
 use crate::provision;
+// `commands::status` opens the lab and asks `status` in one import.
+pub use crate::session::OpenLab;
+use crate::session::localise;
 use crate::state::{self, LabDir, LabLock, LabName, LabRecord, NodeRecord, Phase};
 use crate::ui::{self, Problem, Progress};
 
@@ -39,85 +41,6 @@ pub struct Started {
     pub created: usize,
     pub restarted: usize,
     pub elapsed: Duration,
-}
-
-/// An existing lab, ready to be used.
-pub struct OpenLab {
-    pub dir: LabDir,
-    pub record: LabRecord,
-    pub lab: Lab,
-    pub backend: Box<dyn Backend>,
-}
-
-impl OpenLab {
-    /// Open the lab named `--lab`, or the only one there is.
-    pub fn open(explicit: Option<&LabName>) -> Result<OpenLab> {
-        let dir = state::resolve_lab(&state::home(), explicit)?;
-        let record = dir.load()?;
-        let mut lab = dir.load_lab()?;
-        let backend = backend::open(record.backend, &dir, record.remote.clone());
-        let live = backend.live_addresses()?;
-        localise(&mut lab, &record.facts, live.as_ref());
-        Ok(OpenLab {
-            dir,
-            record,
-            lab,
-            backend,
-        })
-    }
-
-    /// The node `name`, or an error with a did-you-mean.
-    pub fn node(&self, name: &str) -> Result<&crate::content::lab::Node> {
-        self.lab.node(name).ok_or_else(|| {
-            Problem::new(
-                format!("lab `{}` has no node `{name}`", self.dir.name),
-                self.lab.unknown_node_help(name),
-            )
-            .into()
-        })
-    }
-
-    pub fn template_context(&self) -> Result<Context> {
-        let secrets = self.dir.secrets(&self.lab.secrets)?;
-        Ok(Context::new(
-            &self.lab,
-            &self.dir.name,
-            &self.record.facts,
-            &secrets,
-        ))
-    }
-}
-
-/// The lab as its backend made it. Where the backend and not the lab file decides the network
-/// (multipass), its interface, subnet and floating IP, and each node's address now (a node that
-/// is down: where it was last seen).
-pub fn localise(
-    lab: &mut Lab,
-    facts: &Facts,
-    live: Option<&BTreeMap<String, Vec<std::net::Ipv4Addr>>>,
-) {
-    let Some(net) = &facts.network else {
-        return;
-    };
-    lab.iface = net.iface.clone();
-    lab.subnet = net.subnet.clone();
-    if lab.vip.is_some() {
-        lab.vip = Some(net.vip.clone());
-    }
-    let vip = net.vip.parse().ok();
-    let (subnet, prefix) = lab.network();
-    for n in &mut lab.nodes {
-        let now = live
-            .and_then(|l| l.get(&n.name))
-            .and_then(|a| {
-                a.iter()
-                    .find(|a| Some(**a) != vip && is_host_in(**a, subnet, prefix))
-            })
-            .map(|a| a.to_string());
-        n.address = now
-            .or_else(|| net.last_seen.get(&n.name).cloned())
-            .unwrap_or_else(|| "0.0.0.0".into());
-    }
 }
 
 /// Write the lab's hosts file on every running node (where addresses come from DHCP, after

@@ -15,8 +15,9 @@ use crate::content::lesson::{Action, Step};
 use crate::content::template::Context;
 use crate::content::{Catalog, Lesson, Solution};
 use crate::exec::Cmd;
-use crate::lifecycle::{self, OpenLab};
+use crate::lifecycle;
 use crate::provision::{put_file, run_in};
+use crate::session::OpenLab;
 use crate::state;
 use crate::ui::{self, Problem};
 

@@ -16,7 +16,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::BackendKind;
 use crate::content::template::Facts;
 use crate::ui::Problem;
 
@@ -81,6 +80,28 @@ pub struct NodeRecord {
     pub provisioned: bool,
 }
 
+/// The ways halab can realise a lab.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Linux namespaces on this host (root; seconds to build; uses the host's own packages).
+    Netns,
+    /// LXD (or incus) containers with real systemd; a cached base image; snapshots for reset.
+    Lxd,
+    /// multipass VMs (macOS, Windows, Linux) from Ubuntu images with cloud-init; minutes to build.
+    Multipass,
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Netns => "netns",
+            BackendKind::Lxd => "lxd",
+            BackendKind::Multipass => "multipass",
+        })
+    }
+}
+
 /// Everything halab remembers about one lab.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct LabRecord {
@@ -105,9 +126,10 @@ pub struct LabRecord {
     /// The latest full or partial `halab check`.
     #[serde(default)]
     pub last_check: Option<LastCheck>,
-    /// The latest result of each drill (`halab drill`), by drill id.
+    /// The latest result of each drill (`halab drill`), by drill id, as the drill module writes
+    /// it: the store keeps it without knowing its shape.
     #[serde(default)]
-    pub drills: BTreeMap<String, crate::drill::DrillResult>,
+    pub drills: BTreeMap<String, serde_json::Value>,
 }
 
 /// A summary of a `halab check` run.

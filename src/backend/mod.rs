@@ -14,34 +14,15 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
 use crate::content::template::Facts;
 use crate::exec::Output;
 use crate::state::LabDir;
 use crate::ui::Progress;
 
-/// The ways halab can realise a lab.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// Linux namespaces on this host (root; seconds to build; uses the host's own packages).
-    Netns,
-    /// LXD (or incus) containers with real systemd; a cached base image; snapshots for reset.
-    Lxd,
-    /// multipass VMs (macOS, Windows, Linux) from Ubuntu images with cloud-init; minutes to build.
-    Multipass,
-}
-
-impl std::fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            BackendKind::Netns => "netns",
-            BackendKind::Lxd => "lxd",
-            BackendKind::Multipass => "multipass",
-        })
-    }
-}
+// The kind is defined with the lab's record (which keeps it for the lab's whole life), so the
+// store below this module need not import it.
+pub use crate::state::BackendKind;
 
 /// One node as a backend needs to know it.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use crate::backend::Backend;
 use crate::content::Lesson;
 use crate::content::lesson::{Check, NodeCommand, Step};
 use crate::content::template::Context;
-use crate::lifecycle::OpenLab;
+use crate::session::OpenLab;
 use crate::state::{self, LabRecord};
 
 /// How long one command of a check may run.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{AlertsArgs, Format, Global};
-use crate::lifecycle::OpenLab;
+use crate::session::OpenLab;
 use crate::state;
 use crate::ui::Problem;
 

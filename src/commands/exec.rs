@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::{ExecArgs, Global};
-use crate::lifecycle::OpenLab;
+use crate::session::OpenLab;
 
 pub fn run(g: &Global, a: ExecArgs) -> Result<i32> {
     let open = OpenLab::open(g.lab.as_ref())?;

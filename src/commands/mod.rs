@@ -22,7 +22,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::content::{Catalog, Lesson};
-use crate::lifecycle::OpenLab;
+use crate::session::OpenLab;
 
 /// Every lab on this machine (for `--all`), or an error saying there is none.
 pub fn all_labs() -> Result<Vec<crate::state::LabName>> {

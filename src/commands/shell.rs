@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::{Global, ShellArgs};
-use crate::lifecycle::OpenLab;
+use crate::session::OpenLab;
 
 pub fn run(g: &Global, a: ShellArgs) -> Result<i32> {
     let open = OpenLab::open(g.lab.as_ref())?;

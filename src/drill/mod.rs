@@ -20,7 +20,8 @@ use crate::content::Lesson;
 use crate::content::drill::{Drill, From, Measure, Run, Threshold};
 use crate::content::lesson::NodeCommand;
 use crate::content::template::Context;
-use crate::lifecycle::{self, OpenLab};
+use crate::lifecycle;
+use crate::session::OpenLab;
 use crate::state;
 use crate::ui::{self, Problem};
 
@@ -205,10 +206,17 @@ pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> 
         context,
         leaves: drill.leaves.as_ref().map(|l| ctx.render(l)).transpose()?,
     };
+    let kept = serde_json::to_value(&result)?;
     open.dir.update("drill", |rec| {
-        rec.drills.insert(drill.id.clone(), result.clone());
+        rec.drills.insert(drill.id.clone(), kept);
     })?;
     Ok(result)
+}
+
+/// The latest result of drill `id` kept in the lab's record; one that no longer reads as a
+/// result (written by another version) counts as not run.
+pub fn latest(record: &state::LabRecord, id: &str) -> Option<DrillResult> {
+    serde_json::from_value(record.drills.get(id)?.clone()).ok()
 }
 
 /// The lesson's drills as graded steps (`halab check --drills`): a drill passes when its latest
@@ -219,7 +227,7 @@ pub fn grade(lesson: &Lesson, record: &state::LabRecord) -> Vec<StepOutcome> {
         .iter()
         .map(|d| {
             let id = format!("drill:{}", d.id);
-            let Some(res) = record.drills.get(&d.id) else {
+            let Some(res) = latest(record, &d.id) else {
                 return StepOutcome {
                     id,
                     title: format!("drill: {}", d.title),

@@ -12,7 +12,7 @@ use crate::check::{engine, report};
 use crate::content::Lesson;
 use crate::content::lesson::Step;
 use crate::content::template::Context;
-use crate::lifecycle::OpenLab;
+use crate::session::OpenLab;
 use crate::solve;
 use crate::state;
 use crate::ui;
