@@ -1,9 +1,10 @@
 //! halab: a live lab for "Dhruv builds the system that never goes down".
 //!
 //! Where things are: `cli` (the words), `commands/` (one file per subcommand), `content/`
-//! (lessons and labs as data), `backend/` (how nodes exist), `provision` (a node's starting
-//! state), `lifecycle` (start, status, destroy), `state` (what is kept on disk), `exec` (the one
-//! place that runs programs), `template`, `host`, `ui`.
+//! (lessons and labs as data, and their templates), `backend/` (how nodes exist), `provision` (a
+//! node's starting state), `lifecycle` (start, restart, status, destroy), `session` (an open
+//! lab), `state` (what is kept on disk), `exec` (the one place that runs programs), `host`, `ui`.
+//! Imports only point down (README's "Developing"; `tests/layers.rs` keeps it so).
 
 pub mod backend;
 pub mod check;

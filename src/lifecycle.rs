@@ -1,5 +1,5 @@
-//! A lab's life: start (build or resume), open, inspect, destroy. Ties content, state, backend
-//! and provisioning together under the lab's lock.
+//! A lab's life: start (build or resume), restart, inspect, destroy. Ties content, state, backend
+//! and provisioning together under the lab's lock; `session` opens an existing lab.
 //!
 //! Must not: print prompts or tables (commands render), or know any node by name.
 
