@@ -618,6 +618,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_result_kept_in_the_record_reads_back_and_a_foreign_one_counts_as_not_run() {
+        // The record keeps drill results as JSON under `drills`, the shape lab.json has always had.
+        let record = serde_json::json!({
+            "name": "lab", "lesson": "l", "backend": "netns", "created": 0, "phase": "ready",
+            "facts": serde_json::to_value(crate::content::template::Facts::example()).unwrap(),
+            "nodes": {},
+            "drills": {
+                "kept": {"drill": "kept", "title": "t", "claim": "c", "at": 5, "runs": [],
+                         "passed": true},
+                "foreign": {"shape": "of another version"}
+            }
+        });
+        let record: state::LabRecord = serde_json::from_value(record).unwrap();
+        let kept = latest(&record, "kept").unwrap();
+        assert_eq!(
+            (kept.drill.as_str(), kept.at, kept.passed),
+            ("kept", 5, true)
+        );
+        assert!(latest(&record, "foreign").is_none());
+        assert!(latest(&record, "never").is_none());
+    }
+
+    #[test]
     fn vrrp_figure_follows_rfc_3768() {
         let conf = "vrrp_instance VI_1 {\n    state BACKUP\n    priority 90\n    advert_int 1\n}\n";
         let v = vrrp_takeover(conf).unwrap();
