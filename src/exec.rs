@@ -11,7 +11,6 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
@@ -160,7 +159,17 @@ impl Cmd {
 
     /// Run with stdout and stderr captured. A non-zero exit is returned as data.
     pub fn run(&self) -> Result<Output, ExecError> {
-        runtime().block_on(self.run_async())
+        // A runtime of its own per call: callers fan out over nodes on plain threads, and a
+        // current-thread runtime is cheap next to starting a process.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|source| ExecError::Spawn {
+                cmd: self.display(),
+                source,
+            })?;
+        rt.block_on(self.run_async())
     }
 
     /// Run and demand exit status 0; otherwise the error carries the command, status and stderr.
@@ -315,17 +324,6 @@ pub fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime")
-    })
 }
 
 #[cfg(test)]

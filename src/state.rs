@@ -44,23 +44,12 @@ pub fn now_unix() -> u64 {
 
 /// A Unix time as `2026-11-26 04:36 UTC`.
 pub fn format_time(unix: u64) -> String {
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3_600,
-        secs % 3_600 / 60
-    )
+    i64::try_from(unix)
+        .ok()
+        .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        // Past year 9999: no calendar date, but still a readable time.
+        .unwrap_or_else(|| format!("Unix time {unix}"))
 }
 
 /// Where a lab's build has got to.
@@ -435,11 +424,11 @@ pub fn random_token(len: usize) -> Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     // Bytes at or above `limit` are dropped so every character is equally likely.
     let limit = 256 - 256 % ALPHABET.len();
-    let mut urandom = File::open("/dev/urandom").context("cannot open /dev/urandom")?;
     let mut out = String::with_capacity(len);
     while out.len() < len {
         let mut buf = [0u8; 64];
-        urandom.read_exact(&mut buf)?;
+        getrandom::fill(&mut buf)
+            .map_err(|e| anyhow::anyhow!("the kernel's random source failed: {e}"))?;
         let fresh = buf
             .iter()
             .filter(|b| (**b as usize) < limit)
@@ -642,6 +631,7 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_time(1_795_667_760), "2026-11-26 04:36 UTC");
         assert_eq!(format_time(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(format_time(u64::MAX), format!("Unix time {}", u64::MAX));
     }
 
     #[test]

@@ -99,6 +99,45 @@ pub fn bold(s: impl fmt::Display) -> String {
     style(s).bold().to_string()
 }
 
+/// How a table printed on stdout may look: colours as for [`green`], and the terminal's width
+/// (none when stdout is not a terminal, so piped tables are never wrapped).
+pub fn stdout_table_mode() -> (bool, Option<u16>) {
+    let width = console::Term::stdout().size_checked().map(|(_, cols)| cols);
+    (console::colors_enabled(), width)
+}
+
+/// A borderless table with one space between columns, wrapping cells to fit `width`.
+pub fn table(header: &[&str], color: bool, width: Option<u16>) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::NOTHING)
+        .set_header(header.to_vec())
+        // The caller decides colours and width; the table never asks the terminal itself.
+        .force_no_tty();
+    if color {
+        t.enforce_styling();
+    }
+    if let Some(w) = width {
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(w);
+    }
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 1));
+    }
+    t
+}
+
+/// The colour of a cell that says good or bad, like [`green`] and [`red`].
+pub fn status_cell(text: &str, good: bool) -> comfy_table::Cell {
+    let color = if good {
+        comfy_table::Color::Green
+    } else {
+        comfy_table::Color::Red
+    };
+    comfy_table::Cell::new(text)
+        .fg(color)
+        .add_attribute(comfy_table::Attribute::Bold)
+}
+
 /// Whether halab may ask questions: stdin and stderr are terminals.
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

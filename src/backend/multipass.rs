@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use ipnet::Ipv4Net;
 use serde::Deserialize;
 
 use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
@@ -675,12 +676,11 @@ impl Backend for Multipass {
 /// The highest host address of the subnet that nothing uses: DHCP servers hand out addresses
 /// from the bottom, so the top is the least likely to be given to a later VM.
 fn free_address(net: Ipv4Addr, prefix: u8, in_use: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
-    let size: u64 = 1u64 << (32 - u32::from(prefix));
-    let base = u64::from(u32::from(net));
-    (1..size.saturating_sub(1))
+    let net = Ipv4Net::new(net, prefix).ok()?.trunc();
+    // `hosts()` keeps every address of a /31 or /32; `is_host_in` rejects them as elsewhere.
+    net.hosts()
         .rev()
-        .map(|i| Ipv4Addr::from((base + i) as u32))
-        .find(|a| !in_use.contains(a) && is_host_in(*a, net, prefix))
+        .find(|a| !in_use.contains(a) && is_host_in(*a, net.network(), prefix))
 }
 
 #[cfg(test)]

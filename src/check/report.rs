@@ -3,6 +3,10 @@
 //!
 //! Must not: run checks or change state.
 
+use std::time::Duration;
+
+use quick_junit as junit;
+
 use super::engine::{CheckOutcome, Report, StepOutcome};
 use crate::ui;
 
@@ -95,72 +99,43 @@ pub fn json_all(reports: &[Report]) -> String {
 
 /// JUnit XML: one test suite per lab and step, one test case per check.
 pub fn junit(reports: &[Report]) -> String {
-    let failures: usize = reports
-        .iter()
-        .flat_map(|r| &r.steps)
-        .map(|st| st.checks.iter().filter(|c| !c.passed).count())
-        .sum();
-    let total: usize = reports.iter().map(|r| r.total).sum();
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s += &format!("<testsuites name=\"halab\" tests=\"{total}\" failures=\"{failures}\">\n");
-    for r in reports {
-        for st in &r.steps {
-            s += &junit_step(r, st);
-        }
-    }
-    s += "</testsuites>\n";
-    s
+    let mut doc = junit::Report::new("halab");
+    doc.add_test_suites(
+        reports
+            .iter()
+            .flat_map(|r| r.steps.iter().map(move |st| junit_step(r, st))),
+    );
+    doc.to_string().expect("JUnit report serializes")
 }
 
-fn junit_step(r: &Report, st: &StepOutcome) -> String {
-    let failed = st.checks.iter().filter(|c| !c.passed).count();
-    let mut s = format!(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">\n",
-        xml(&format!("{}.{}.{}", r.lab, r.lesson, st.id)),
-        st.checks.len().max(1)
-    );
+fn junit_step(r: &Report, st: &StepOutcome) -> junit::TestSuite {
+    let mut suite = junit::TestSuite::new(format!("{}.{}.{}", r.lab, r.lesson, st.id));
     if st.checks.is_empty() {
-        s += &format!(
-            "    <testcase classname=\"{}\" name=\"recorded\">\n",
-            xml(&st.id)
-        );
+        // A step with nothing to check (a question, a drill) is still one case, so it shows.
+        let mut case = junit::TestCase::new("recorded", junit::TestCaseStatus::success());
+        case.set_classname(&st.id);
         if let Some(n) = &st.note {
-            s += &format!("      <system-out>{}</system-out>\n", xml(n));
+            case.set_system_out(n);
         }
-        s += "    </testcase>\n";
+        suite.add_test_case(case);
     }
     for c in &st.checks {
-        s += &format!(
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">\n",
-            xml(&st.id),
-            xml(&c.id),
-            c.seconds
-        );
-        if !c.passed {
-            let body = format!(
+        let status = if c.passed {
+            junit::TestCaseStatus::success()
+        } else {
+            let mut failure = junit::TestCaseStatus::non_success(junit::NonSuccessKind::Failure);
+            failure.set_message(&c.message).set_description(format!(
                 "$ {} (on {}, {})\n{}\nexpected: {} ({})",
                 c.command, c.node, c.status, c.output, c.expected, c.why
-            );
-            s += &format!(
-                "      <failure message=\"{}\">{}</failure>\n",
-                xml(&c.message),
-                xml(&body)
-            );
-        }
-        s += "    </testcase>\n";
+            ));
+            failure
+        };
+        let mut case = junit::TestCase::new(&c.id, status);
+        case.set_classname(&st.id)
+            .set_time(Duration::try_from_secs_f64(c.seconds).unwrap_or_default());
+        suite.add_test_case(case);
     }
-    s += "  </testsuite>\n";
-    s
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
+    suite
 }
 
 #[cfg(test)]
@@ -206,13 +181,17 @@ mod tests {
         );
         assert_eq!(x.matches("<testsuite ").count(), 2);
         assert!(
-            x.contains("name=\"b.ch32.nginx-lb\" tests=\"1\" failures=\"1\""),
+            x.contains(
+                "name=\"b.ch32.nginx-lb\" tests=\"1\" skipped=\"0\" errors=\"0\" failures=\"1\""
+            ),
             "{x}"
         );
         assert!(x.contains("message=\"broken &quot;here&quot;\""), "{x}");
         assert!(x.contains("curl &lt;x&gt; &amp; y"), "{x}");
         assert!(
-            x.contains("<testsuites name=\"halab\" tests=\"2\" failures=\"1\">"),
+            x.contains(
+                "<testsuites name=\"halab\" tests=\"2\" skipped=\"0\" failures=\"1\" errors=\"0\">"
+            ),
             "{x}"
         );
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::cli::{Format, LabsArgs};
 use crate::content::Catalog;
 use crate::state::{self, LabDir};
+use crate::ui;
 
 #[derive(Serialize)]
 struct LabRow {
@@ -51,36 +52,101 @@ pub fn run(a: LabsArgs) -> Result<i32> {
             println!("no labs on this machine (`halab start LESSON` builds one)")
         }
         Format::Text => {
-            println!(
-                "{:<14} {:<8} {:<8} {:<14} {:<8} LAST CHECK",
-                "LAB", "BACKEND", "LESSON", "STEP", "PASSED"
-            );
-            for r in rows {
-                let last = r
-                    .last_check
-                    .map(|c| {
-                        format!(
-                            "{} ({}/{} checks)",
-                            state::format_time(c.at),
-                            c.passed,
-                            c.total
-                        )
-                    })
-                    .unwrap_or_else(|| "never".into());
-                let backend = match &r.remote {
-                    Some(remote) => format!("{}@{remote}", r.backend),
-                    None => r.backend,
-                };
-                println!(
-                    "{:<14} {:<8} {:<8} {:<14} {:<8} {last}",
-                    r.lab,
-                    backend,
-                    r.lesson,
-                    r.current_step.unwrap_or_else(|| "done".into()),
-                    format!("{}/{}", r.steps_passed, r.steps)
-                );
-            }
+            let (color, width) = ui::stdout_table_mode();
+            println!("{}", labs_table(&rows, color, width));
         }
     }
     Ok(0)
+}
+
+/// One line per lab: its backend (with the remote host), lesson, current step, steps passed and
+/// the latest check.
+fn labs_table(rows: &[LabRow], color: bool, width: Option<u16>) -> String {
+    let mut t = ui::table(
+        &["LAB", "BACKEND", "LESSON", "STEP", "PASSED", "LAST CHECK"],
+        color,
+        width,
+    );
+    for r in rows {
+        let last = r
+            .last_check
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} ({}/{} checks)",
+                    state::format_time(c.at),
+                    c.passed,
+                    c.total
+                )
+            })
+            .unwrap_or_else(|| "never".into());
+        let backend = match &r.remote {
+            Some(remote) => format!("{}@{remote}", r.backend),
+            None => r.backend.clone(),
+        };
+        t.add_row(vec![
+            r.lab.clone(),
+            backend,
+            r.lesson.clone(),
+            r.current_step.clone().unwrap_or_else(|| "done".into()),
+            format!("{}/{}", r.steps_passed, r.steps),
+            last,
+        ]);
+    }
+    t.trim_fmt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(lab: &str, remote: Option<&str>, checked: bool) -> LabRow {
+        LabRow {
+            lab: lab.into(),
+            backend: "lxd".into(),
+            remote: remote.map(Into::into),
+            lesson: "ch32".into(),
+            current_step: Some("nginx-lb".into()),
+            steps_passed: 1,
+            steps: 7,
+            last_check: checked.then_some(state::LastCheck {
+                at: 1_795_667_760,
+                passed: 3,
+                total: 9,
+            }),
+        }
+    }
+
+    #[test]
+    fn columns_stay_aligned_with_the_longest_legal_lab_name() {
+        let longest = "b".repeat(20);
+        let rows = [
+            row(&longest, Some("halabloop"), true),
+            row("x", None, false),
+        ];
+        let out = labs_table(&rows, false, None);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        let col = |line: &str, cell: &str| {
+            let at = line
+                .find(cell)
+                .unwrap_or_else(|| panic!("{cell} in {line:?}"));
+            line[..at].chars().count()
+        };
+        for (header, first, second) in [
+            ("BACKEND", "lxd@halabloop", "lxd "),
+            ("LESSON", "ch32", "ch32"),
+            ("STEP", "nginx-lb", "nginx-lb"),
+            ("PASSED", "1/7", "1/7"),
+            ("LAST CHECK", "2026-11-26 04:36 UTC (3/9 checks)", "never"),
+        ] {
+            let want = col(lines[0], header);
+            assert_eq!(col(lines[1], first), want, "{header}:\n{out}");
+            assert_eq!(col(lines[2], second), want, "{header}:\n{out}");
+        }
+        assert!(
+            lines[1].starts_with(&longest) && lines[2].starts_with("x "),
+            "{out}"
+        );
+    }
 }

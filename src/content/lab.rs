@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use super::diag::{Doc, DocPath, Seg, did_you_mean, struct_fields};
@@ -163,25 +164,14 @@ impl Lab {
 
 /// Parse `a.b.c.d/n`.
 pub fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
-    let (a, p) = s.split_once('/')?;
-    let addr: Ipv4Addr = a.parse().ok()?;
-    let prefix: u8 = p.parse().ok()?;
-    (prefix <= 32).then_some((addr, prefix))
-}
-
-fn mask(prefix: u8) -> u32 {
-    if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    }
+    let net: Ipv4Net = s.parse().ok()?;
+    Some((net.addr(), net.prefix_len()))
 }
 
 /// Whether `ip` is a usable host address of `net/prefix` (not the network or broadcast address).
 pub fn is_host_in(ip: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
-    let m = mask(prefix);
-    let (ip, net) = (u32::from(ip), u32::from(net));
-    ip & m == net & m && ip != net & m && ip != (net & m) | !m
+    Ipv4Net::new(net, prefix)
+        .is_ok_and(|net| net.contains(&ip) && ip != net.network() && ip != net.broadcast())
 }
 
 /// A name usable as a host name, an interface name and a file name.
@@ -904,5 +894,14 @@ files = [{ path = "/var/www/i", content = "{{ this.name }} {{ secrets.pw }} {{ n
         assert!(!is_host_in("10.0.0.0".parse().unwrap(), n, 24));
         assert!(!is_host_in("10.0.0.255".parse().unwrap(), n, 24));
         assert!(!is_host_in("10.0.1.2".parse().unwrap(), n, 24));
+        assert!(is_host_in("10.0.0.2".parse().unwrap(), n, 30));
+        assert!(!is_host_in("10.0.0.3".parse().unwrap(), n, 30));
+        assert!(!is_host_in("10.0.0.0".parse().unwrap(), n, 32));
+        assert_eq!(
+            parse_cidr("10.0.0.5/24"),
+            Some(("10.0.0.5".parse().unwrap(), 24))
+        );
+        assert_eq!(parse_cidr("10.0.0.0/33"), None);
+        assert_eq!(parse_cidr("10.0.0.0"), None);
     }
 }
