@@ -95,7 +95,7 @@ pub fn lxd_leftovers(lab: &str) -> Vec<String> {
 }
 
 /// Root, LXD and python3 with PyYAML: what the multipass test double
-/// (`tests/support/multipass`) runs on.
+/// (`tests/it/support/multipass`) runs on.
 pub fn multipass_ready(test: &str) -> bool {
     lxd_ready(test)
         && can_run(
@@ -108,10 +108,10 @@ pub fn multipass_ready(test: &str) -> bool {
         )
 }
 
-/// `tests/support`, where the multipass test double is: first on PATH, it stands in for
+/// `tests/it/support`, where the multipass test double is: first on PATH, it stands in for
 /// `multipass`.
 pub fn double_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support")
 }
 
 /// PATH with the multipass test double first.

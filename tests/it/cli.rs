@@ -1,8 +1,6 @@
 //! The command line without a lab: help, lessons, validation, and errors that say what to do.
 
-mod support;
-
-use support::{Home, text};
+use crate::support::{Home, text};
 
 #[test]
 fn help_teaches_and_lists_only_finished_commands() {
@@ -138,7 +136,7 @@ fn commands_without_a_lab_say_how_to_start_one() {
 fn not_root_gives_the_sudo_line() {
     let home = Home::new();
     let mut c = home.cmd();
-    if support::is_root() {
+    if crate::support::is_root() {
         // Drop to `nobody` for this one run.
         let bin = assert_cmd::cargo::cargo_bin!("halab");
         c = std::process::Command::new("setpriv");
@@ -505,7 +503,7 @@ fn doctor_names_what_is_missing_and_the_command_that_fixes_it() {
     for b in ["netns ", "lxd ", "multipass "] {
         assert!(out.contains(b), "{out}");
     }
-    if support::netns_ready("doctor (netns usable)") {
+    if crate::support::netns_ready("doctor (netns usable)") {
         assert_eq!(o.status.code(), Some(0), "{out}");
         assert!(out.contains("chosen backend: netns (detected"), "{out}");
     }

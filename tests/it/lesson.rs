@@ -3,10 +3,8 @@
 //! fail again and keeps the trainee's files), correct-but-different configurations, typical
 //! mistakes, and the interactive runner under a pseudo-terminal.
 
-mod support;
-
+use crate::support::{Home, LabGuard, destroy_and_check, lab_slot, netns_ready, text};
 use serde_json::Value;
-use support::{Home, LabGuard, destroy_and_check, lab_slot, netns_ready, text};
 
 fn check_json(home: &Home, lab: &str, step: Option<&str>) -> (i32, Value) {
     let mut args = vec!["--lab", lab, "check", "--format", "json"];
@@ -122,7 +120,7 @@ fn lifecycle_on_netns_with_another_subnet_and_interface() {
 
 #[test]
 fn lifecycle_on_lxd() {
-    if !support::lxd_ready("lifecycle_on_lxd") {
+    if !crate::support::lxd_ready("lifecycle_on_lxd") {
         return;
     }
     let _slot = lab_slot();
@@ -133,13 +131,13 @@ fn lifecycle_on_lxd() {
 /// 192.168.64.0/24 on `ens3`, a floating IP picked free in that subnet.
 #[test]
 fn lifecycle_on_multipass() {
-    if !support::multipass_ready("lifecycle_on_multipass") {
+    if !crate::support::multipass_ready("lifecycle_on_multipass") {
         return;
     }
     let _slot = lab_slot();
-    let _double = support::DoubleGuard;
+    let _double = crate::support::DoubleGuard;
     lifecycle(
-        &Home::new().with_env("PATH", &support::path_with_double()),
+        &Home::new().with_env("PATH", &crate::support::path_with_double()),
         "multipass",
         Drills::Skip,
     );
@@ -441,11 +439,14 @@ fn lifecycle(home: &Home, backend: &str, drills: Drills) {
         "netns" => destroy_and_check(home, "lc"),
         "lxd" => {
             home.ok(&["--lab", "lc", "destroy"]);
-            assert_eq!(support::lxd_leftovers("lc"), Vec::<String>::new());
+            assert_eq!(crate::support::lxd_leftovers("lc"), Vec::<String>::new());
         }
         _ => {
             home.ok(&["--lab", "lc", "destroy"]);
-            assert_eq!(support::multipass_leftovers("lc"), Vec::<String>::new());
+            assert_eq!(
+                crate::support::multipass_leftovers("lc"),
+                Vec::<String>::new()
+            );
         }
     }
 }

@@ -1,11 +1,9 @@
 //! The netns backend on real namespaces and real daemons (root; skipped with a reason
 //! elsewhere, a failure under `CI=true`). One lab at a time.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support::{
     Home, LabGuard, destroy_and_check, host_network, lab_slot, leftovers, netns_ready,
     node_pid_namespaces, text,
 };

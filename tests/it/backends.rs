@@ -1,15 +1,13 @@
 //! One conformance suite for every backend: start, exec, status, a node crashed and brought
 //! back, reset (snapshot or rebuild), destroy leaving nothing. Each backend runs the same body;
-//! multipass runs it against the test double (`tests/support/multipass`), whose DHCP gives
+//! multipass runs it against the test double (`tests/it/support/multipass`), whose DHCP gives
 //! addresses outside 10.0.0.0/24 on an interface that is not eth0.
-
-mod support;
 
 use std::time::Duration;
 
+use crate::support::{Home, LabGuard, lab_slot, text};
 use halab::backend::{self, BackendKind};
 use halab::state::LabDir;
-use support::{Home, LabGuard, lab_slot, text};
 
 fn status(home: &Home, lab: &str) -> serde_json::Value {
     serde_json::from_str(&home.ok(&["--lab", lab, "status", "--format", "json"])).unwrap()
@@ -129,7 +127,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
     let crash = |node: &str| match kind {
         // The test's own PATH has no `multipass`: ask the double itself for the power cut.
         BackendKind::Multipass => {
-            let o = support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
+            let o = crate::support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
             assert!(o.status.success(), "{}", text(&o.stderr));
         }
         _ => backend::open(kind, &LabDir::new(home.path(), &lab.parse().unwrap()), None)
@@ -188,15 +186,18 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
 
     // destroy leaves nothing.
     match kind {
-        BackendKind::Netns => support::destroy_and_check(home, lab),
+        BackendKind::Netns => crate::support::destroy_and_check(home, lab),
         BackendKind::Lxd => {
             home.ok(&["--lab", lab, "destroy"]);
-            assert_eq!(support::lxd_leftovers(lab), Vec::<String>::new());
+            assert_eq!(crate::support::lxd_leftovers(lab), Vec::<String>::new());
             assert!(!home.lab_dir(lab).exists());
         }
         BackendKind::Multipass => {
             home.ok(&["--lab", lab, "destroy"]);
-            assert_eq!(support::multipass_leftovers(lab), Vec::<String>::new());
+            assert_eq!(
+                crate::support::multipass_leftovers(lab),
+                Vec::<String>::new()
+            );
             assert!(!home.lab_dir(lab).exists());
         }
     }
@@ -204,7 +205,7 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
 
 #[test]
 fn conformance_netns() {
-    if !support::netns_ready("conformance_netns") {
+    if !crate::support::netns_ready("conformance_netns") {
         return;
     }
     let _slot = lab_slot();
@@ -213,7 +214,7 @@ fn conformance_netns() {
 
 #[test]
 fn conformance_lxd() {
-    if !support::lxd_ready("conformance_lxd") {
+    if !crate::support::lxd_ready("conformance_lxd") {
         return;
     }
     let _slot = lab_slot();
@@ -222,12 +223,12 @@ fn conformance_lxd() {
 
 #[test]
 fn conformance_multipass() {
-    if !support::multipass_ready("conformance_multipass") {
+    if !crate::support::multipass_ready("conformance_multipass") {
         return;
     }
     let _slot = lab_slot();
-    let _double = support::DoubleGuard;
-    let home = Home::new().with_env("PATH", &support::path_with_double());
+    let _double = crate::support::DoubleGuard;
+    let home = Home::new().with_env("PATH", &crate::support::path_with_double());
     conformance(
         &home,
         BackendKind::Multipass,
@@ -243,11 +244,11 @@ fn conformance_multipass() {
 /// and `destroy` removes the VM.
 #[test]
 fn multipass_shows_the_cloud_init_log_when_it_fails() {
-    if !support::multipass_ready("multipass_shows_the_cloud_init_log_when_it_fails") {
+    if !crate::support::multipass_ready("multipass_shows_the_cloud_init_log_when_it_fails") {
         return;
     }
     let _slot = lab_slot();
-    let _double = support::DoubleGuard;
+    let _double = crate::support::DoubleGuard;
     let content = tempfile::tempdir().unwrap();
     let files = [
         (
@@ -269,7 +270,7 @@ fn multipass_shows_the_cloud_init_log_when_it_fails() {
         std::fs::write(p, body).unwrap();
     }
     let home = Home::new()
-        .with_env("PATH", &support::path_with_double())
+        .with_env("PATH", &crate::support::path_with_double())
         .with_env("HALAB_CONTENT", content.path().to_str().unwrap());
     let _guard = LabGuard::new(&home, "mpfail");
     let o = home.run(&["--lab", "mpfail", "start", "tiny", "--backend", "multipass"]);
@@ -285,5 +286,8 @@ fn multipass_shows_the_cloud_init_log_when_it_fails() {
     );
     assert!(err.contains("cloud-init-output.log"), "{err}");
     home.ok(&["--lab", "mpfail", "destroy"]);
-    assert_eq!(support::multipass_leftovers("mpfail"), Vec::<String>::new());
+    assert_eq!(
+        crate::support::multipass_leftovers("mpfail"),
+        Vec::<String>::new()
+    );
 }

@@ -3,12 +3,10 @@
 //! problems at once (unreadable files and duplicate ids included) and checks a file as what its
 //! directory says it is.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::{Home, text};
+use crate::support::{Home, text};
 
 /// What a run of halab printed, and how it ended.
 struct Ran {

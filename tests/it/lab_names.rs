@@ -1,9 +1,7 @@
 //! Lab names a user types cannot reach outside halab's state directory, and `destroy` removes
 //! only what carries halab's marker.
 
-mod support;
-
-use support::{Home, text};
+use crate::support::{Home, text};
 
 /// A state directory with one other lab in it, beside a directory that is not halab's.
 struct Fixture {

@@ -2,10 +2,8 @@
 //! objects are left alone, several labs are listed, graded and reset together, a lab lives on an
 //! LXD remote reached over HTTPS on loopback, and `destroy --purge-image` removes the cache.
 
-mod support;
-
+use crate::support::{Home, LabGuard, lab_slot, lxc_query, lxd_leftovers, text};
 use serde_json::Value;
-use support::{Home, LabGuard, lab_slot, lxc_query, lxd_leftovers, text};
 
 fn lxc(args: &[&str]) -> String {
     let o = std::process::Command::new("lxc")
@@ -67,7 +65,7 @@ fn trust_fingerprints() -> Vec<String> {
 
 #[test]
 fn instructor_operations_user_objects_remote_and_purge() {
-    if !support::lxd_ready("instructor_operations_user_objects_remote_and_purge") {
+    if !crate::support::lxd_ready("instructor_operations_user_objects_remote_and_purge") {
         return;
     }
     let _slot = lab_slot();
