@@ -1,17 +1,33 @@
 //! Shared by the integration tests: a private `HALAB_HOME` per test, running the real binary,
-//! the root/daemon gate (skip with a reason; under `CI=true` a skip is a failure), and the hunt
-//! for anything a lab left behind.
-#![allow(dead_code)]
+//! the root/daemon gate (skip with a reason; under `CI=true` a skip is a failure), the opening
+//! every lab test shares (gate, lab slot, home, a lab destroyed on drop), and the hunt for
+//! anything a lab left behind.
+//!
+//! Must not: let two lab tests build at once, in one process or in several (nextest runs each
+//! test in its own process: the slot is a file lock).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::{Mutex, MutexGuard};
 
-/// One lab at a time on this 2-core machine: tests that build labs hold this.
-static LAB_SLOT: Mutex<()> = Mutex::new(());
+/// One lab at a time on this 2-core machine: tests that build labs hold this. A lock on a file
+/// (released when the file closes), so it holds across processes as well as threads.
+pub struct LabSlot(#[allow(unused)] std::fs::File);
 
-pub fn lab_slot() -> MutexGuard<'static, ()> {
-    LAB_SLOT.lock().unwrap_or_else(|e| e.into_inner())
+/// Wait for the lab slot of every test run on this host.
+pub fn lab_slot() -> LabSlot {
+    lab_slot_at(&std::env::temp_dir().join("halab-test-lab-slot.lock"))
+}
+
+fn lab_slot_at(path: &Path) -> LabSlot {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("open the lab slot {}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("lock the lab slot {}: {e}", path.display()));
+    LabSlot(file)
 }
 
 pub fn is_root() -> bool {
@@ -334,4 +350,19 @@ pub fn host_network() -> String {
         s += &text(&o.stdout);
     }
     s
+}
+
+#[test]
+fn the_lab_slot_is_held_against_any_other_opener_until_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slot.lock");
+    let slot = lab_slot_at(&path);
+    // Another open file description is what another process (nextest's) would have.
+    let other = std::fs::File::open(&path).unwrap();
+    assert!(
+        matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        "a second opener got the slot while it was held"
+    );
+    drop(slot);
+    other.try_lock().expect("the slot is free once dropped");
 }
