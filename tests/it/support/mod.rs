@@ -259,9 +259,86 @@ impl<'a> LabGuard<'a> {
     }
 }
 
+impl LabGuard<'_> {
+    /// `halab --lab NAME start LESSON EXTRA...`, demanding success; what it printed.
+    pub fn start(&self, lesson: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["--lab", &self.name, "start", lesson];
+        args.extend_from_slice(extra);
+        let o = self.home.run(&args);
+        assert!(
+            o.status.success(),
+            "halab {args:?} failed ({}):\n{}",
+            o.status,
+            text(&o.stderr)
+        );
+        o
+    }
+}
+
 impl Drop for LabGuard<'_> {
     fn drop(&mut self) {
         let _ = self.home.run(&["--lab", &self.name, "destroy"]);
+    }
+}
+
+/// The opening every lab test shares: the host can run the backend (else the test is skipped,
+/// with the reason), the lab slot is held, and the test has a private home. Labs made with
+/// [`Opening::lab`] are destroyed when dropped, before the slot is released.
+pub struct Opening {
+    pub home: Home,
+    /// The multipass double's network, removed after the test's labs.
+    _double: Option<DoubleGuard>,
+    _slot: LabSlot,
+}
+
+impl Opening {
+    fn new(home: Home, double: Option<DoubleGuard>) -> Opening {
+        let slot = lab_slot();
+        Opening {
+            home,
+            _double: double,
+            _slot: slot,
+        }
+    }
+
+    /// A netns test; `None` when this host cannot run it.
+    pub fn netns(test: &str) -> Option<Opening> {
+        netns_ready(test).then(|| Opening::new(Home::new(), None))
+    }
+
+    /// An lxd test; `None` when this host cannot run it.
+    pub fn lxd(test: &str) -> Option<Opening> {
+        lxd_ready(test).then(|| Opening::new(Home::new(), None))
+    }
+
+    /// A multipass test against the test double, first on the home's PATH.
+    pub fn multipass(test: &str) -> Option<Opening> {
+        multipass_ready(test).then(|| {
+            Opening::new(
+                Home::new().with_env("PATH", &path_with_double()),
+                Some(DoubleGuard),
+            )
+        })
+    }
+
+    /// The same, with `key=value` in every halab run's environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Opening {
+        self.home.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The content is the tiny fixture (`tests/fixtures/tiny`): lab and lesson `tiny`, two
+    /// plain nodes `box` and `peer` on 10.77.0.0/24.
+    pub fn tiny(self) -> Opening {
+        self.with_env(
+            "HALAB_CONTENT",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny"),
+        )
+    }
+
+    /// A lab of this home, destroyed when dropped (so a failing test cleans up too).
+    pub fn lab(&self, name: &str) -> LabGuard<'_> {
+        LabGuard::new(&self.home, name)
     }
 }
 
