@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Home, Opening, destroy_and_check, host_network, leftovers, node_pid_namespaces, text,
+    Home, Opening, Test, destroy_and_check, host_network, leftovers, node_pid_namespaces, text,
 };
 
 fn status_json(home: &Home, lab: &str) -> serde_json::Value {
@@ -262,28 +262,13 @@ fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
     );
 
     // The shell's prompt names the node.
-    let mut c = home.cmd();
-    c.args(["--lab", "t1", "shell", "app-02"])
-        .stdin(std::process::Stdio::piped());
-    let mut child = c
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"echo via-shell; exit\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(
-        text(&o.stderr).contains("root@app-02"),
-        "{}",
-        text(&o.stderr)
-    );
-    assert!(text(&o.stdout).contains("via-shell"));
+    Test::in_home(home)
+        .args(["--lab", "t1", "shell", "app-02"])
+        .stdin("echo via-shell; exit\n")
+        .any_status()
+        .stderr_has("root@app-02")
+        .stdout_has("via-shell")
+        .run();
 
     // The host's network namespace got nothing: no address, route or link.
     assert_eq!(host_network(), before, "the lab changed the host's network");

@@ -6,8 +6,12 @@
 //! Must not: let two lab tests build at once, in one process or in several (nextest runs each
 //! test in its own process: the slot is a file lock).
 
+mod run;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
+
+pub use run::Test;
 
 /// One lab at a time on this 2-core machine: tests that build labs hold this. A lock on a file
 /// (released when the file closes), so it holds across processes as well as threads.
