@@ -3,7 +3,7 @@
 //! fail again and keeps the trainee's files), correct-but-different configurations, typical
 //! mistakes, and the interactive runner under a pseudo-terminal.
 
-use crate::support::{Home, LabGuard, Opening, destroy_and_check, text};
+use crate::support::{Home, Opening, destroy_and_check, text};
 use serde_json::Value;
 
 fn check_json(home: &Home, lab: &str, step: Option<&str>) -> (i32, Value) {
@@ -84,7 +84,7 @@ fn lifecycle_on_netns() {
     let Some(t) = Opening::netns("lifecycle_on_netns") else {
         return;
     };
-    lifecycle(&t.home, "netns", Drills::Run);
+    lifecycle(&t, "netns", Drills::Run);
 }
 
 /// The content from a copy of the lab file with another subnet and interface name: nothing in
@@ -113,7 +113,7 @@ fn lifecycle_on_netns_with_another_subnet_and_interface() {
     assert!(moved.contains("iface = \"lan5\"") && !moved.contains("10.0.0"));
     std::fs::write(&lab_file, moved).unwrap();
     let t = t.with_env("HALAB_CONTENT", content.path().to_str().unwrap());
-    lifecycle(&t.home, "netns", Drills::Skip);
+    lifecycle(&t, "netns", Drills::Skip);
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn lifecycle_on_lxd() {
     let Some(t) = Opening::lxd("lifecycle_on_lxd") else {
         return;
     };
-    lifecycle(&t.home, "lxd", Drills::Run);
+    lifecycle(&t, "lxd", Drills::Run);
 }
 
 /// Through the multipass backend, against the test double: DHCP addresses in
@@ -131,7 +131,7 @@ fn lifecycle_on_multipass() {
     let Some(t) = Opening::multipass("lifecycle_on_multipass") else {
         return;
     };
-    lifecycle(&t.home, "multipass", Drills::Skip);
+    lifecycle(&t, "multipass", Drills::Skip);
 }
 
 /// Whether a lifecycle also runs the failure drills (on the netns and lxd labs; they take
@@ -277,8 +277,9 @@ fn node_address(status: &Value, node: &str) -> String {
 }
 
 /// The lesson's own test on one backend.
-fn lifecycle(home: &Home, backend: &str, drills: Drills) {
-    let _guard = LabGuard::new(home, "lc");
+fn lifecycle(t: &Opening, backend: &str, drills: Drills) {
+    let home = &t.home;
+    let _guard = t.lab("lc");
     home.ok(&[
         "--lab",
         "lc",

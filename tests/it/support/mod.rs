@@ -15,10 +15,12 @@ pub use run::Test;
 
 /// One lab at a time on this 2-core machine: tests that build labs hold this. A lock on a file
 /// (released when the file closes), so it holds across processes as well as threads.
-pub struct LabSlot(#[allow(unused)] std::fs::File);
+struct LabSlot {
+    _held: std::fs::File,
+}
 
 /// Wait for the lab slot of every test run on this host.
-pub fn lab_slot() -> LabSlot {
+fn lab_slot() -> LabSlot {
     lab_slot_at(&std::env::temp_dir().join("halab-test-lab-slot.lock"))
 }
 
@@ -31,7 +33,7 @@ fn lab_slot_at(path: &Path) -> LabSlot {
         .unwrap_or_else(|e| panic!("open the lab slot {}: {e}", path.display()));
     file.lock()
         .unwrap_or_else(|e| panic!("lock the lab slot {}: {e}", path.display()));
-    LabSlot(file)
+    LabSlot { _held: file }
 }
 
 pub fn is_root() -> bool {
@@ -73,7 +75,7 @@ pub fn netns_ready(test: &str) -> bool {
 }
 
 /// Root and LXD installed (halab starts and initialises the daemon itself).
-pub fn lxd_ready(test: &str) -> bool {
+fn lxd_ready(test: &str) -> bool {
     can_run(test, "root", is_root())
         && can_run(
             test,
@@ -116,7 +118,7 @@ pub fn lxd_leftovers(lab: &str) -> Vec<String> {
 
 /// Root, LXD and python3 with PyYAML: what the multipass test double
 /// (`tests/it/support/multipass`) runs on.
-pub fn multipass_ready(test: &str) -> bool {
+fn multipass_ready(test: &str) -> bool {
     lxd_ready(test)
         && can_run(
             test,
@@ -135,7 +137,7 @@ pub fn double_dir() -> PathBuf {
 }
 
 /// PATH with the multipass test double first.
-pub fn path_with_double() -> String {
+fn path_with_double() -> String {
     format!(
         "{}:{}",
         double_dir().display(),
@@ -167,7 +169,7 @@ pub fn multipass_leftovers(lab: &str) -> Vec<String> {
 }
 
 /// Removes the double's network and helper when dropped (its cached image stays).
-pub struct DoubleGuard;
+struct DoubleGuard;
 
 impl Drop for DoubleGuard {
     fn drop(&mut self) {
@@ -255,7 +257,7 @@ pub struct LabGuard<'a> {
 }
 
 impl<'a> LabGuard<'a> {
-    pub fn new(home: &'a Home, name: &str) -> LabGuard<'a> {
+    fn new(home: &'a Home, name: &str) -> LabGuard<'a> {
         LabGuard {
             home,
             name: name.to_string(),
