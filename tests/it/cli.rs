@@ -1,6 +1,6 @@
 //! The command line without a lab: help, lessons, validation, and errors that say what to do.
 
-use crate::support::{Home, Test, text};
+use crate::support::{Home, Test};
 
 #[test]
 fn help_teaches_and_lists_only_finished_commands() {
@@ -136,27 +136,13 @@ fn commands_without_a_lab_say_how_to_start_one() {
 
 #[test]
 fn not_root_gives_the_sudo_line() {
-    let home = Home::new();
-    let mut c = home.cmd();
-    if crate::support::is_root() {
-        // Drop to `nobody` for this one run.
-        let bin = assert_cmd::cargo::cargo_bin!("halab");
-        c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(bin);
-        c.env("HALAB_HOME", home.path()).env("NO_COLOR", "1");
-    }
-    let o = c.args(["start", "ch32", "--yes"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let e = text(&o.stderr);
-    assert!(
-        e.contains("error: `halab start` on the netns backend needs root"),
-        "{e}"
-    );
-    assert!(
-        e.contains("hint: run it as root: `sudo halab start ch32 --yes`"),
-        "{e}"
-    );
+    Test::new()
+        .args(["start", "ch32", "--yes"])
+        .by_nobody()
+        .status(2)
+        .stderr_has("error: `halab start` on the netns backend needs root")
+        .stderr_has("hint: run it as root: `sudo halab start ch32 --yes`")
+        .run();
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Home, text};
@@ -31,6 +31,7 @@ pub struct Test<'h> {
     stdout_lacks: Vec<String>,
     stderr_has: Vec<String>,
     timeout: Option<Duration>,
+    as_nobody: bool,
 }
 
 /// How a run ended and what it printed.
@@ -64,6 +65,7 @@ impl<'h> Test<'h> {
             stdout_lacks: Vec::new(),
             stderr_has: Vec::new(),
             timeout: None,
+            as_nobody: false,
         }
     }
 
@@ -125,6 +127,12 @@ impl<'h> Test<'h> {
         self
     }
 
+    /// Run it as user `nobody` when the test runs as root (as it is, otherwise).
+    pub fn by_nobody(mut self) -> Self {
+        self.as_nobody = true;
+        self
+    }
+
     /// Run it and check every expectation; the result, for the test's own further checks.
     pub fn run(self) -> Ran {
         let home = match &self.home {
@@ -132,6 +140,21 @@ impl<'h> Test<'h> {
             HomeRef::Shared(h) => *h,
         };
         let mut c = home.cmd();
+        if self.as_nobody && super::is_root() {
+            // setpriv, with the environment halab would have had.
+            let mut as_nobody = Command::new("setpriv");
+            as_nobody
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(c.get_program())
+                .stdin(Stdio::null());
+            for (k, v) in c.get_envs() {
+                match v {
+                    Some(v) => as_nobody.env(k, v),
+                    None => as_nobody.env_remove(k),
+                };
+            }
+            c = as_nobody;
+        }
         c.args(&self.args);
         for (k, v) in &self.env {
             match v {
