@@ -369,7 +369,7 @@ fn show(graph: &Graph) -> String {
 #[test]
 fn top_level_modules_form_no_import_cycle() {
     let graph = crate_graph();
-    // Print the graph (`cargo test --test layers -- --nocapture`) to redraw README's DAG.
+    // Print the graph (`cargo test --test it layers:: -- --nocapture`) to redraw README's DAG.
     println!("{}", show(&graph));
     if let Some(cycle) = find_cycle(&graph) {
         panic!(

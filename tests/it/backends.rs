@@ -1,15 +1,14 @@
-//! One conformance suite for every backend: start, exec, status, a node crashed and brought
-//! back, reset (snapshot or rebuild), destroy leaving nothing. Each backend runs the same body;
-//! multipass runs it against the test double (`tests/support/multipass`), whose DHCP gives
+//! One conformance suite for every backend, on the tiny fixture lab: start, exec, status, a node
+//! crashed and brought back, reset (snapshot or rebuild), destroy leaving nothing. Each backend
+//! runs the same body;
+//! multipass runs it against the test double (`tests/it/support/multipass`), whose DHCP gives
 //! addresses outside 10.0.0.0/24 on an interface that is not eth0.
 
-mod support;
+use std::time::{Duration, Instant};
 
-use std::time::Duration;
-
+use crate::support::{Home, Opening, text};
 use halab::backend::{self, BackendKind};
 use halab::state::LabDir;
-use support::{Home, LabGuard, lab_slot, text};
 
 fn status(home: &Home, lab: &str) -> serde_json::Value {
     serde_json::from_str(&home.ok(&["--lab", lab, "status", "--format", "json"])).unwrap()
@@ -23,14 +22,27 @@ fn node_running(st: &serde_json::Value, node: &str) -> bool {
         .any(|n| n["name"] == node && n["running"] == true)
 }
 
-/// `curl -s TARGET` on the lab's client.
+/// `curl -s TARGET` on the lab's `box`.
 fn curl(home: &Home, lab: &str, target: &str) -> String {
-    home.ok(&["--lab", lab, "exec", "client", "--", "curl", "-s", target])
+    home.ok(&["--lab", lab, "exec", "box", "--", "curl", "-s", target])
+}
+
+/// `curl -s TARGET` on `box` once TARGET answers: a service just (re)started is running, but
+/// python's http.server may take a moment more to listen.
+fn curl_once_up(home: &Home, lab: &str, target: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = home.run(&["--lab", lab, "exec", "box", "--", "curl", "-s", target]);
+        if o.status.success() || Instant::now() > deadline {
+            return text(&o.stdout);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The lab file's own network (netns and lxd follow it).
 const LAB_FILE_NET: Net = Net {
-    prefix: "10.0.0.",
+    prefix: "10.77.0.",
     iface: "eth0",
 };
 
@@ -52,24 +64,28 @@ struct Net {
     iface: &'static str,
 }
 
-fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
-    let _guard = LabGuard::new(home, lab);
+/// The suite, on the tiny fixture lab (`tests/fixtures/tiny`: `box`, and `peer` serving its
+/// name on :8080), so it needs no chapter's services and shows a lab that is not ch32 works.
+fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
+    let t = t.tiny();
+    let home = &t.home;
+    let _guard = t.lab(lab);
     let o = home.run(&[
         "--lab",
         lab,
         "start",
-        "ch32",
+        "tiny",
         "--backend",
         &kind.to_string(),
         "--yes",
     ]);
     assert!(o.status.success(), "start on {kind}:\n{}", text(&o.stderr));
 
-    // status: the lab's 8 nodes, running, with their addresses.
+    // status: the lab's 2 nodes, running, with their addresses.
     let st = status(home, lab);
     assert_eq!(st["backend"], kind.to_string());
     let nodes = st["nodes"].as_array().unwrap();
-    assert_eq!(nodes.len(), 8);
+    assert_eq!(nodes.len(), 2);
     assert!(nodes.iter().all(|n| n["running"] == true), "{st}");
     let addresses: Vec<String> = nodes
         .iter()
@@ -86,41 +102,39 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
         vip.starts_with(net.prefix) && !addresses.iter().any(|a| a == vip),
         "{st}"
     );
-    let app02 = address(&st, "app-02");
+    let peer = address(&st, "peer");
     let ip = home.ok(&[
-        "--lab", lab, "exec", "app-02", "--", "ip", "-o", "-4", "addr", "show", "dev", net.iface,
+        "--lab", lab, "exec", "peer", "--", "ip", "-o", "-4", "addr", "show", "dev", net.iface,
     ]);
-    assert!(ip.contains(&format!("inet {app02}/")), "{ip}");
+    assert!(ip.contains(&format!("inet {peer}/")), "{ip}");
     // Names resolve to the addresses the nodes have (the lab's /etc/hosts).
     assert!(
-        home.ok(&[
-            "--lab", lab, "exec", "client", "--", "getent", "hosts", "app-02"
-        ])
-        .starts_with(&format!("{app02} ")),
+        home.ok(&["--lab", lab, "exec", "box", "--", "getent", "hosts", "peer"])
+            .starts_with(&format!("{peer} ")),
     );
 
     // exec: output, exit codes and the network between nodes.
     assert_eq!(
-        home.ok(&["--lab", lab, "exec", "app-02", "--", "hostname"]),
-        "app-02\n"
+        home.ok(&["--lab", lab, "exec", "peer", "--", "hostname"]),
+        "peer\n"
     );
     assert_eq!(
-        home.run(&["--lab", lab, "exec", "app-02", "--", "sh", "-c", "exit 3"])
+        home.run(&["--lab", lab, "exec", "peer", "--", "sh", "-c", "exit 3"])
             .status
             .code(),
         Some(3)
     );
-    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "app-02\n");
+    assert_eq!(curl_once_up(home, lab, &format!("{peer}:8080")), "peer\n");
     assert_eq!(
         home.ok(&[
             "--lab",
             lab,
             "exec",
-            "lb-01",
+            "peer",
             "--",
             "systemctl",
             "is-active",
-            "nginx"
+            "halab-tiny-web"
         ]),
         "active\n"
     );
@@ -129,74 +143,75 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
     let crash = |node: &str| match kind {
         // The test's own PATH has no `multipass`: ask the double itself for the power cut.
         BackendKind::Multipass => {
-            let o = support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
+            let o = crate::support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
             assert!(o.status.success(), "{}", text(&o.stderr));
         }
         _ => backend::open(kind, &LabDir::new(home.path(), &lab.parse().unwrap()), None)
             .crash_node(node)
             .unwrap(),
     };
-    crash("app-02");
+    crash("peer");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!node_running(&status(home, lab), "app-02"));
-    let o = home.run(&["--lab", lab, "start", "ch32"]);
+    assert!(!node_running(&status(home, lab), "peer"));
+    let o = home.run(&["--lab", lab, "start", "tiny"]);
     assert!(
         text(&o.stderr).contains("0 created, 1 restarted"),
         "{}",
         text(&o.stderr)
     );
-    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "app-02\n");
+    assert_eq!(curl_once_up(home, lab, &format!("{peer}:8080")), "peer\n");
 
     // Where DHCP gives the addresses, a node may come back with another one: halab asks
     // again and rewrites every node's hosts file (the double's FAKE_MULTIPASS_READDRESS).
     if kind == BackendKind::Multipass {
-        crash("app-02");
+        crash("peer");
         let o = home
             .cmd()
-            .args(["--lab", lab, "start", "ch32"])
+            .args(["--lab", lab, "start", "tiny"])
             .env("FAKE_MULTIPASS_READDRESS", "1")
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", text(&o.stderr));
-        let moved = address(&status(home, lab), "app-02");
-        assert_ne!(moved, app02, "the double was asked for a new address");
+        let moved = address(&status(home, lab), "peer");
+        assert_ne!(moved, peer, "the double was asked for a new address");
         assert!(
-            home.ok(&[
-                "--lab", lab, "exec", "client", "--", "getent", "hosts", "app-02"
-            ])
-            .starts_with(&format!("{moved} "))
+            home.ok(&["--lab", lab, "exec", "box", "--", "getent", "hosts", "peer"])
+                .starts_with(&format!("{moved} "))
         );
-        assert_eq!(curl(home, lab, "app-02:8080"), "app-02\n");
+        assert_eq!(curl_once_up(home, lab, "peer:8080"), "peer\n");
     }
-    let app02 = address(&status(home, lab), "app-02");
+    let peer = address(&status(home, lab), "peer");
 
     // reset puts a changed node back to its start.
     home.ok(&[
         "--lab",
         lab,
         "exec",
-        "app-02",
+        "peer",
         "--",
         "sh",
         "-c",
-        "echo changed > /var/www/app/index.html",
+        "echo changed > /var/www/tiny/index.html",
     ]);
-    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "changed\n");
+    assert_eq!(curl(home, lab, &format!("{peer}:8080")), "changed\n");
     home.ok(&["--lab", lab, "reset"]);
-    let app02 = address(&status(home, lab), "app-02");
-    assert_eq!(curl(home, lab, &format!("{app02}:8080")), "app-02\n");
+    let peer = address(&status(home, lab), "peer");
+    assert_eq!(curl_once_up(home, lab, &format!("{peer}:8080")), "peer\n");
 
     // destroy leaves nothing.
     match kind {
-        BackendKind::Netns => support::destroy_and_check(home, lab),
+        BackendKind::Netns => crate::support::destroy_and_check(home, lab),
         BackendKind::Lxd => {
             home.ok(&["--lab", lab, "destroy"]);
-            assert_eq!(support::lxd_leftovers(lab), Vec::<String>::new());
+            assert_eq!(crate::support::lxd_leftovers(lab), Vec::<String>::new());
             assert!(!home.lab_dir(lab).exists());
         }
         BackendKind::Multipass => {
             home.ok(&["--lab", lab, "destroy"]);
-            assert_eq!(support::multipass_leftovers(lab), Vec::<String>::new());
+            assert_eq!(
+                crate::support::multipass_leftovers(lab),
+                Vec::<String>::new()
+            );
             assert!(!home.lab_dir(lab).exists());
         }
     }
@@ -204,32 +219,27 @@ fn conformance(home: &Home, kind: BackendKind, lab: &str, net: Net) {
 
 #[test]
 fn conformance_netns() {
-    if !support::netns_ready("conformance_netns") {
+    let Some(t) = Opening::netns("conformance_netns") else {
         return;
-    }
-    let _slot = lab_slot();
-    conformance(&Home::new(), BackendKind::Netns, "cf-netns", LAB_FILE_NET);
+    };
+    conformance(t, BackendKind::Netns, "cf-netns", LAB_FILE_NET);
 }
 
 #[test]
 fn conformance_lxd() {
-    if !support::lxd_ready("conformance_lxd") {
+    let Some(t) = Opening::lxd("conformance_lxd") else {
         return;
-    }
-    let _slot = lab_slot();
-    conformance(&Home::new(), BackendKind::Lxd, "cf-lxd", LAB_FILE_NET);
+    };
+    conformance(t, BackendKind::Lxd, "cf-lxd", LAB_FILE_NET);
 }
 
 #[test]
 fn conformance_multipass() {
-    if !support::multipass_ready("conformance_multipass") {
+    let Some(t) = Opening::multipass("conformance_multipass") else {
         return;
-    }
-    let _slot = lab_slot();
-    let _double = support::DoubleGuard;
-    let home = Home::new().with_env("PATH", &support::path_with_double());
+    };
     conformance(
-        &home,
+        t,
         BackendKind::Multipass,
         "cf-mp",
         Net {
@@ -243,11 +253,9 @@ fn conformance_multipass() {
 /// and `destroy` removes the VM.
 #[test]
 fn multipass_shows_the_cloud_init_log_when_it_fails() {
-    if !support::multipass_ready("multipass_shows_the_cloud_init_log_when_it_fails") {
+    let Some(t) = Opening::multipass("multipass_shows_the_cloud_init_log_when_it_fails") else {
         return;
-    }
-    let _slot = lab_slot();
-    let _double = support::DoubleGuard;
+    };
     let content = tempfile::tempdir().unwrap();
     let files = [
         (
@@ -268,10 +276,9 @@ fn multipass_shows_the_cloud_init_log_when_it_fails() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, body).unwrap();
     }
-    let home = Home::new()
-        .with_env("PATH", &support::path_with_double())
-        .with_env("HALAB_CONTENT", content.path().to_str().unwrap());
-    let _guard = LabGuard::new(&home, "mpfail");
+    let t = t.with_env("HALAB_CONTENT", content.path().to_str().unwrap());
+    let home = &t.home;
+    let _guard = t.lab("mpfail");
     let o = home.run(&["--lab", "mpfail", "start", "tiny", "--backend", "multipass"]);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
@@ -285,5 +292,8 @@ fn multipass_shows_the_cloud_init_log_when_it_fails() {
     );
     assert!(err.contains("cloud-init-output.log"), "{err}");
     home.ok(&["--lab", "mpfail", "destroy"]);
-    assert_eq!(support::multipass_leftovers("mpfail"), Vec::<String>::new());
+    assert_eq!(
+        crate::support::multipass_leftovers("mpfail"),
+        Vec::<String>::new()
+    );
 }

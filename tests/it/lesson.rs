@@ -3,10 +3,8 @@
 //! fail again and keeps the trainee's files), correct-but-different configurations, typical
 //! mistakes, and the interactive runner under a pseudo-terminal.
 
-mod support;
-
+use crate::support::{Home, Opening, destroy_and_check, text};
 use serde_json::Value;
-use support::{Home, LabGuard, destroy_and_check, lab_slot, netns_ready, text};
 
 fn check_json(home: &Home, lab: &str, step: Option<&str>) -> (i32, Value) {
     let mut args = vec!["--lab", lab, "check", "--format", "json"];
@@ -83,21 +81,19 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
 
 #[test]
 fn lifecycle_on_netns() {
-    if !netns_ready("lifecycle_on_netns") {
+    let Some(t) = Opening::netns("lifecycle_on_netns") else {
         return;
-    }
-    let _slot = lab_slot();
-    lifecycle(&Home::new(), "netns", Drills::Run);
+    };
+    lifecycle(&t, "netns", Drills::Run);
 }
 
 /// The content from a copy of the lab file with another subnet and interface name: nothing in
 /// the lesson, its checks or its solutions may assume 10.0.0.x or eth0.
 #[test]
 fn lifecycle_on_netns_with_another_subnet_and_interface() {
-    if !netns_ready("lifecycle_on_netns_with_another_subnet_and_interface") {
+    let Some(t) = Opening::netns("lifecycle_on_netns_with_another_subnet_and_interface") else {
         return;
-    }
-    let _slot = lab_slot();
+    };
     let content = tempfile::tempdir().unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     for dir in ["lessons", "labs", "solutions"] {
@@ -116,33 +112,26 @@ fn lifecycle_on_netns_with_another_subnet_and_interface() {
         .replace("iface = \"eth0\"", "iface = \"lan5\"");
     assert!(moved.contains("iface = \"lan5\"") && !moved.contains("10.0.0"));
     std::fs::write(&lab_file, moved).unwrap();
-    let home = Home::new().with_env("HALAB_CONTENT", content.path().to_str().unwrap());
-    lifecycle(&home, "netns", Drills::Skip);
+    let t = t.with_env("HALAB_CONTENT", content.path().to_str().unwrap());
+    lifecycle(&t, "netns", Drills::Skip);
 }
 
 #[test]
 fn lifecycle_on_lxd() {
-    if !support::lxd_ready("lifecycle_on_lxd") {
+    let Some(t) = Opening::lxd("lifecycle_on_lxd") else {
         return;
-    }
-    let _slot = lab_slot();
-    lifecycle(&Home::new(), "lxd", Drills::Run);
+    };
+    lifecycle(&t, "lxd", Drills::Run);
 }
 
 /// Through the multipass backend, against the test double: DHCP addresses in
 /// 192.168.64.0/24 on `ens3`, a floating IP picked free in that subnet.
 #[test]
 fn lifecycle_on_multipass() {
-    if !support::multipass_ready("lifecycle_on_multipass") {
+    let Some(t) = Opening::multipass("lifecycle_on_multipass") else {
         return;
-    }
-    let _slot = lab_slot();
-    let _double = support::DoubleGuard;
-    lifecycle(
-        &Home::new().with_env("PATH", &support::path_with_double()),
-        "multipass",
-        Drills::Skip,
-    );
+    };
+    lifecycle(&t, "multipass", Drills::Skip);
 }
 
 /// Whether a lifecycle also runs the failure drills (on the netns and lxd labs; they take
@@ -288,8 +277,9 @@ fn node_address(status: &Value, node: &str) -> String {
 }
 
 /// The lesson's own test on one backend.
-fn lifecycle(home: &Home, backend: &str, drills: Drills) {
-    let _guard = LabGuard::new(home, "lc");
+fn lifecycle(t: &Opening, backend: &str, drills: Drills) {
+    let home = &t.home;
+    let _guard = t.lab("lc");
     home.ok(&[
         "--lab",
         "lc",
@@ -441,34 +431,38 @@ fn lifecycle(home: &Home, backend: &str, drills: Drills) {
         "netns" => destroy_and_check(home, "lc"),
         "lxd" => {
             home.ok(&["--lab", "lc", "destroy"]);
-            assert_eq!(support::lxd_leftovers("lc"), Vec::<String>::new());
+            assert_eq!(crate::support::lxd_leftovers("lc"), Vec::<String>::new());
         }
         _ => {
             home.ok(&["--lab", "lc", "destroy"]);
-            assert_eq!(support::multipass_leftovers("lc"), Vec::<String>::new());
+            assert_eq!(
+                crate::support::multipass_leftovers("lc"),
+                Vec::<String>::new()
+            );
         }
     }
 }
 
 #[test]
 fn correct_configurations_written_differently_pass_and_typical_mistakes_fail() {
-    if !netns_ready("correct_configurations_written_differently_pass_and_typical_mistakes_fail") {
+    let Some(t) =
+        Opening::netns("correct_configurations_written_differently_pass_and_typical_mistakes_fail")
+    else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
-    let _guard = LabGuard::new(&home, "cm");
-    home.ok(&["--lab", "cm", "start", "ch32"]);
+    };
+    let home = &t.home;
+    let lab = t.lab("cm");
+    lab.start("ch32", &[]);
     home.ok(&["--lab", "cm", "solve", "--step", "nginx-lb"]);
 
     // A syntax error in nginx on lb-02 fails nginx-lb, with nginx's own words.
     sh(
-        &home,
+        home,
         "cm",
         "lb-02",
         "cp /etc/nginx/sites-available/lb /root/lb.good; sed -i 's/least_conn;/least_conn/' /etc/nginx/sites-available/lb",
     );
-    let (code, r) = check_json(&home, "cm", Some("nginx-lb"));
+    let (code, r) = check_json(home, "cm", Some("nginx-lb"));
     assert_eq!(code, 1);
     let c = check(&r, "nginx-lb", "nginx-t-lb-02");
     assert_eq!(c["passed"], false);
@@ -482,7 +476,7 @@ fn correct_configurations_written_differently_pass_and_typical_mistakes_fail() {
     assert!(c["output"].as_str().unwrap().contains("[emerg]"), "{c}");
     assert_eq!(check(&r, "nginx-lb", "nginx-t-lb-01")["passed"], true);
     sh(
-        &home,
+        home,
         "cm",
         "lb-02",
         "cp /root/lb.good /etc/nginx/sites-available/lb && systemctl reload nginx",
@@ -490,12 +484,12 @@ fn correct_configurations_written_differently_pass_and_typical_mistakes_fail() {
 
     // An upstream missing app-02 fails the spread check.
     sh(
-        &home,
+        home,
         "cm",
         "lb-01",
         "cp /etc/nginx/sites-available/lb /root/lb.good; sed -i '/10.0.0.21/d' /etc/nginx/sites-available/lb; systemctl reload nginx",
     );
-    let (_, r) = check_json(&home, "cm", Some("nginx-lb"));
+    let (_, r) = check_json(home, "cm", Some("nginx-lb"));
     let c = check(&r, "nginx-lb", "spread-lb-01");
     assert_eq!(c["passed"], false);
     assert!(
@@ -508,7 +502,7 @@ fn correct_configurations_written_differently_pass_and_typical_mistakes_fail() {
 
     // The same load balancer written differently: in conf.d, other names, other order, weights.
     sh(
-        &home,
+        home,
         "cm",
         "lb-01",
         r#"rm -f /etc/nginx/sites-enabled/lb && cat > /etc/nginx/conf.d/balancer.conf <<'EOF'
@@ -532,7 +526,7 @@ server {
 EOF
 nginx -t && systemctl reload nginx"#,
     );
-    let (code, r) = check_json(&home, "cm", Some("nginx-lb"));
+    let (code, r) = check_json(home, "cm", Some("nginx-lb"));
     assert_eq!(code, 0, "{r}");
 
     // keepalived: settings in another order, with comments, is fine.
@@ -549,7 +543,7 @@ nginx -t && systemctl reload nginx"#,
     ]);
     let pass = pass.trim();
     sh(
-        &home,
+        home,
         "cm",
         "lb-02",
         &format!(
@@ -573,17 +567,17 @@ EOF
 systemctl restart keepalived"#
         ),
     );
-    let (code, r) = check_json(&home, "cm", Some("keepalived"));
+    let (code, r) = check_json(home, "cm", Some("keepalived"));
     assert_eq!(code, 0, "{r}");
 
     // The same priority on both nodes: lb-02 (the higher address) wins and the step fails.
     sh(
-        &home,
+        home,
         "cm",
         "lb-02",
         "sed -i 's/priority 50/priority 100/' /etc/keepalived/keepalived.conf && systemctl restart keepalived",
     );
-    let (code, r) = check_json(&home, "cm", Some("keepalived"));
+    let (code, r) = check_json(home, "cm", Some("keepalived"));
     assert_eq!(code, 1);
     let c = check(&r, "keepalived", "lb-02-follows");
     assert_eq!(c["passed"], false, "{c}");
@@ -606,12 +600,12 @@ systemctl restart keepalived"#
     // A pg_hba line for the wrong address fails pg-primary: no replication from the standby.
     home.ok(&["--lab", "cm", "solve", "--step", "pg-primary"]);
     sh(
-        &home,
+        home,
         "cm",
         "pg-primary",
         "sed -i 's#10.0.0.31/32#10.0.0.32/32#' /etc/postgresql/15/main/pg_hba.conf && systemctl reload postgresql",
     );
-    let (code, r) = check_json(&home, "cm", Some("pg-primary"));
+    let (code, r) = check_json(home, "cm", Some("pg-primary"));
     assert_eq!(code, 1);
     let c = check(&r, "pg-primary", "standby-may-replicate");
     assert_eq!(c["passed"], false);
@@ -629,7 +623,7 @@ systemctl restart keepalived"#
         "the primary itself is up"
     );
     sh(
-        &home,
+        home,
         "cm",
         "pg-primary",
         "sed -i 's#10.0.0.32/32#10.0.0.31/32#' /etc/postgresql/15/main/pg_hba.conf && systemctl reload postgresql",
@@ -638,28 +632,27 @@ systemctl restart keepalived"#
     // A standby that is not in recovery fails pg-standby.
     home.ok(&["--lab", "cm", "solve", "--step", "pg-standby"]);
     sh(
-        &home,
+        home,
         "cm",
         "pg-standby",
         "systemctl stop postgresql && rm /var/lib/postgresql/15/main/standby.signal && systemctl start postgresql",
     );
-    let (code, r) = check_json(&home, "cm", Some("pg-standby"));
+    let (code, r) = check_json(home, "cm", Some("pg-standby"));
     assert_eq!(code, 1);
     let c = check(&r, "pg-standby", "in-recovery");
     assert_eq!(c["passed"], false);
     assert_eq!(c["output"], "f");
-    destroy_and_check(&home, "cm");
+    destroy_and_check(home, "cm");
 }
 
 #[test]
 fn the_runner_asks_the_uptime_questions_on_a_terminal() {
-    if !netns_ready("the_runner_asks_the_uptime_questions_on_a_terminal") {
+    let Some(t) = Opening::netns("the_runner_asks_the_uptime_questions_on_a_terminal") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
-    let _guard = LabGuard::new(&home, "rt");
-    home.ok(&["--lab", "rt", "start", "ch32"]); // build first, without a terminal
+    };
+    let home = &t.home;
+    let lab = t.lab("rt");
+    lab.start("ch32", &[]); // build first, without a terminal
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("halab"));
     cmd.env("HALAB_HOME", home.path())
         .env("TERM", "xterm")
@@ -698,7 +691,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
     p.exp_string("picks up at step `nginx-lb`").unwrap();
     p.exp_eof().unwrap();
     // The answers were kept: the step passes from another terminal.
-    let (code, r) = check_json(&home, "rt", Some("uptime"));
+    let (code, r) = check_json(home, "rt", Some("uptime"));
     assert_eq!(code, 0, "{r}");
     // Without a terminal, start shows the step the trainee is on and exits 0.
     let o = home.run(&["--lab", "rt", "start", "ch32"]);
@@ -716,5 +709,5 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         "{h1}"
     );
     assert!(h2.contains("upstream app_servers"), "{h2}");
-    destroy_and_check(&home, "rt");
+    destroy_and_check(home, "rt");
 }

@@ -3,56 +3,13 @@
 //! problems at once (unreadable files and duplicate ids included) and checks a file as what its
 //! directory says it is.
 
-mod support;
-
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{Home, text};
+use crate::support::Test;
 
-/// What a run of halab printed, and how it ended.
-struct Ran {
-    code: Option<i32>,
-    out: String,
-    err: String,
-}
-
-/// Run halab, failing the test if it does not end within 2 s (it is killed then).
-fn within_2s(home: &Home, content: Option<&Path>, args: &[&str]) -> Ran {
-    let logs = tempfile::tempdir().unwrap();
-    let (out_path, err_path) = (logs.path().join("out"), logs.path().join("err"));
-    let mut c = home.cmd();
-    if let Some(dir) = content {
-        c.env("HALAB_CONTENT", dir);
-    }
-    let mut child = c
-        .args(args)
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(2) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!(
-                "`halab {}` did not end within 2 s; it printed:\n{}",
-                args.join(" "),
-                std::fs::read_to_string(&out_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Ran {
-        code: status.code(),
-        out: text(&std::fs::read(&out_path).unwrap()),
-        err: text(&std::fs::read(&err_path).unwrap()),
-    }
-}
+/// Content problems must be found at once: a run that takes longer is killed and fails.
+const QUICK: Duration = Duration::from_secs(2);
 
 /// A copy of the shipped `labs/`, `lessons/` and `solutions/`.
 fn content_copy() -> tempfile::TempDir {
@@ -95,14 +52,17 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn validate_refuses_dev_zero_quickly() {
-    let r = within_2s(&Home::new(), None, &["validate", "/dev/zero"]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", "/dev/zero"])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     assert!(
-        r.out.contains(
+        r.stdout.contains(
             "/dev/zero:1:1: this is a character device, not a regular file: content is only read from regular files"
         ),
         "{}",
-        r.out
+        r.stdout
     );
 }
 
@@ -111,26 +71,33 @@ fn a_fifo_in_labs_is_one_problem_and_never_blocks() {
     let dir = content_copy();
     let fifo = dir.path().join("labs/x.toml");
     mkfifo(&fifo);
-    let r = within_2s(&Home::new(), None, &["validate", s(dir.path())]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", s(dir.path())])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     assert!(
-        r.out.contains(&format!(
+        r.stdout.contains(&format!(
             "{}:1:1: this is a FIFO (named pipe), not a regular file",
             fifo.display()
         )),
         "{}",
-        r.out
+        r.stdout
     );
     // The other files are still checked.
-    assert!(r.out.contains("lab `ch32`: 8 nodes"), "{}", r.out);
-    assert!(r.out.contains("lesson `ch32`: 8 steps"), "{}", r.out);
+    assert!(r.stdout.contains("lab `ch32`: 8 nodes"), "{}", r.stdout);
+    assert!(r.stdout.contains("lesson `ch32`: 8 steps"), "{}", r.stdout);
     // Every command that loads content refuses it too, and says where.
-    let r = within_2s(&Home::new(), Some(dir.path()), &["lessons"]);
-    assert_eq!(r.code, Some(2), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .env("HALAB_CONTENT", dir.path())
+        .args(["lessons"])
+        .timeout(QUICK)
+        .status(2)
+        .run();
     assert!(
-        r.err.contains("labs/x.toml:1:1: this is a FIFO"),
+        r.stderr.contains("labs/x.toml:1:1: this is a FIFO"),
         "{}",
-        r.err
+        r.stderr
     );
 }
 
@@ -139,13 +106,16 @@ fn a_file_over_the_size_limit_is_refused_with_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.toml");
     std::fs::write(&big, "# x\n".repeat(300_000)).unwrap();
-    let r = within_2s(&Home::new(), None, &["validate", s(&big)]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", s(&big)])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     assert!(
-        r.out
+        r.stdout
             .contains("larger than the 1024 KiB a content file may have"),
         "{}",
-        r.out
+        r.stdout
     );
 }
 
@@ -158,16 +128,27 @@ fn a_template_loop_in_prose_ends_with_an_error() {
     edit(&lesson, |t| {
         t.replacen("prose = \"\"\"\n", &format!("prose = \"\"\"\n{lines}\n"), 1)
     });
-    let r = within_2s(&Home::new(), None, &["validate", s(&lesson)]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", s(&lesson)])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     assert!(
-        r.out.contains("`{% for a in range(10000) %}` (line 1): statements are not allowed, only `{{ ... }}` lookups"),
+        r.stdout.contains("`{% for a in range(10000) %}` (line 1): statements are not allowed, only `{{ ... }}` lookups"),
         "{}",
-        r.out
+        r.stdout
     );
-    let r = within_2s(&Home::new(), Some(dir.path()), &["lessons"]);
-    assert_eq!(r.code, Some(2), "{}{}", r.out, r.err);
-    assert!(r.err.contains("statements are not allowed"), "{}", r.err);
+    let r = Test::new()
+        .env("HALAB_CONTENT", dir.path())
+        .args(["lessons"])
+        .timeout(QUICK)
+        .status(2)
+        .run();
+    assert!(
+        r.stderr.contains("statements are not allowed"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -181,16 +162,23 @@ fn an_undefined_template_value_is_named() {
             1,
         )
     });
-    let r = within_2s(&Home::new(), None, &["validate", s(&lesson)]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", s(&lesson)])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     assert!(
-        r.out
+        r.stdout
             .contains("`node.nope` is undefined: `node` has `app-01`, `app-02`"),
         "{}",
-        r.out
+        r.stdout
     );
-    assert!(r.out.contains("in `{{ node.nope.ip }}`"), "{}", r.out);
-    assert!(r.out.contains("help: known values: lab.id"), "{}", r.out);
+    assert!(r.stdout.contains("in `{{ node.nope.ip }}`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("help: known values: lab.id"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -206,12 +194,11 @@ fn unreadable_files_are_problems_among_the_others() {
     edit(&lesson, |t| {
         t.replacen("title = \"Dhruv", "titel = \"Dhruv", 1)
     });
-    let r = within_2s(
-        &Home::new(),
-        None,
-        &["validate", s(dir.path()), s(&dir.path().join("nope.toml"))],
-    );
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", s(dir.path()), s(&dir.path().join("nope.toml"))])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     let l = labs.display();
     for want in [
         format!("{l}/dangling.toml:1:1: this symlink points to `gone.toml`, which does not exist"),
@@ -230,7 +217,11 @@ fn unreadable_files_are_problems_among_the_others() {
             dir.path().join("nope.toml").display()
         ),
     ] {
-        assert!(r.out.contains(&want), "missing {want:?} in:\n{}", r.out);
+        assert!(
+            r.stdout.contains(&want),
+            "missing {want:?} in:\n{}",
+            r.stdout
+        );
     }
 }
 
@@ -240,38 +231,45 @@ fn two_files_with_one_id_name_both() {
     let p = dir.path();
     std::fs::copy(p.join("labs/ch32.toml"), p.join("labs/zz.toml")).unwrap();
     std::fs::copy(p.join("lessons/ch32.toml"), p.join("lessons/zz.toml")).unwrap();
-    let r = within_2s(&Home::new(), None, &["validate", s(p)]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .args(["validate", s(p)])
+        .timeout(QUICK)
+        .status(1)
+        .run();
     let (copy, first) = (p.join("labs/zz.toml"), p.join("labs/ch32.toml"));
     assert!(
-        r.out.contains(&format!(
+        r.stdout.contains(&format!(
             "{}:8:6: lab id `ch32` is also the id of `{}`",
             copy.display(),
             first.display()
         )),
         "{}",
-        r.out
+        r.stdout
     );
     let (copy, first) = (p.join("lessons/zz.toml"), p.join("lessons/ch32.toml"));
     assert!(
-        r.out.contains(&format!(
+        r.stdout.contains(&format!(
             "{}:6:6: lesson id `ch32` is also the id of `{}`",
             copy.display(),
             first.display()
         )),
         "{}",
-        r.out
+        r.stdout
     );
     // `lessons` refuses the content instead of listing ch32 twice.
-    let r = within_2s(&Home::new(), Some(p), &["lessons"]);
-    assert_eq!(r.code, Some(2), "{}{}", r.out, r.err);
+    let r = Test::new()
+        .env("HALAB_CONTENT", p)
+        .args(["lessons"])
+        .timeout(QUICK)
+        .status(2)
+        .run();
     assert!(
-        r.err.contains("lesson id `ch32` is also the id of")
-            && r.err.contains("lab id `ch32` is also the id of"),
+        r.stderr.contains("lesson id `ch32` is also the id of")
+            && r.stderr.contains("lab id `ch32` is also the id of"),
         "{}",
-        r.err
+        r.stderr
     );
-    assert!(!r.out.contains("ch32"), "{}", r.out);
+    assert!(!r.stdout.contains("ch32"), "{}", r.stdout);
 }
 
 #[test]
@@ -279,48 +277,63 @@ fn a_lab_file_is_checked_as_a_lab_whatever_its_mistakes() {
     let dir = content_copy();
     let lab = dir.path().join("labs/ch32.toml");
     edit(&lab, |t| t.replace("[[nodes]]", "[[node]]"));
-    let r = within_2s(&Home::new(), None, &["validate", s(&lab)]);
-    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
-    assert!(r.out.contains("unknown field `node`"), "{}", r.out);
-    assert!(r.out.contains("did you mean `nodes`?"), "{}", r.out);
-    assert!(r.out.contains("missing field `nodes`"), "{}", r.out);
-    assert!(r.out.contains("2 problem(s)"), "{}", r.out);
+    let r = Test::new()
+        .args(["validate", s(&lab)])
+        .timeout(QUICK)
+        .status(1)
+        .run();
+    assert!(r.stdout.contains("unknown field `node`"), "{}", r.stdout);
+    assert!(r.stdout.contains("did you mean `nodes`?"), "{}", r.stdout);
+    assert!(r.stdout.contains("missing field `nodes`"), "{}", r.stdout);
+    assert!(r.stdout.contains("2 problem(s)"), "{}", r.stdout);
     // The same file outside `labs/` is a lab by its content, and validate says so.
     let loose: PathBuf = dir.path().join("my-lab.toml");
     std::fs::copy(&lab, &loose).unwrap();
-    let r = within_2s(&Home::new(), None, &["validate", s(&loose)]);
-    assert!(r.out.contains("did you mean `nodes`?"), "{}", r.out);
+    let r = Test::new()
+        .args(["validate", s(&loose)])
+        .timeout(QUICK)
+        .any_status()
+        .run();
+    assert!(r.stdout.contains("did you mean `nodes`?"), "{}", r.stdout);
     assert!(
-        r.out.contains(
+        r.stdout.contains(
             "note: checked as a lab because it has `node` (it is not in a `labs/`, `lessons/` or `solutions/` directory)"
         ),
         "{}",
-        r.out
+        r.stdout
     );
     // A lesson that has `nodes` somewhere stays a lesson under `lessons/`.
     let lesson = dir.path().join("lessons/ch32.toml");
     edit(&lesson, |t| {
         t.replacen("id = \"ch32\"", "id = \"ch32\"\nnodes = 1", 1)
     });
-    let r = within_2s(&Home::new(), None, &["validate", s(&lesson)]);
-    assert!(r.out.contains("unknown field `nodes`"), "{}", r.out);
+    let r = Test::new()
+        .args(["validate", s(&lesson)])
+        .timeout(QUICK)
+        .any_status()
+        .run();
+    assert!(r.stdout.contains("unknown field `nodes`"), "{}", r.stdout);
 }
 
 #[test]
 fn uptime_refuses_infinity_and_nan() {
     for arg in ["1e309", "nan"] {
-        let r = within_2s(&Home::new(), None, &["uptime", arg]);
-        assert_eq!(r.code, Some(2), "{}{}", r.out, r.err);
+        let r = Test::new()
+            .args(["uptime", arg])
+            .timeout(QUICK)
+            .status(2)
+            .run();
         assert!(
-            r.err.contains(&format!("error: `{arg}` is not")),
+            r.stderr.contains(&format!("error: `{arg}` is not")),
             "{}",
-            r.err
+            r.stderr
         );
-        assert!(!r.err.contains("inf is not"), "{}", r.err);
+        assert!(!r.stderr.contains("inf is not"), "{}", r.stderr);
         assert!(
-            r.err.contains("hint: write availabilities as percentages"),
+            r.stderr
+                .contains("hint: write availabilities as percentages"),
             "{}",
-            r.err
+            r.stderr
         );
     }
 }

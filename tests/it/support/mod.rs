@@ -1,17 +1,39 @@
 //! Shared by the integration tests: a private `HALAB_HOME` per test, running the real binary,
-//! the root/daemon gate (skip with a reason; under `CI=true` a skip is a failure), and the hunt
-//! for anything a lab left behind.
-#![allow(dead_code)]
+//! the root/daemon gate (skip with a reason; under `CI=true` a skip is a failure), the opening
+//! every lab test shares (gate, lab slot, home, a lab destroyed on drop), and the hunt for
+//! anything a lab left behind.
+//!
+//! Must not: let two lab tests build at once, in one process or in several (nextest runs each
+//! test in its own process: the slot is a file lock).
+
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::{Mutex, MutexGuard};
 
-/// One lab at a time on this 2-core machine: tests that build labs hold this.
-static LAB_SLOT: Mutex<()> = Mutex::new(());
+pub use run::Test;
 
-pub fn lab_slot() -> MutexGuard<'static, ()> {
-    LAB_SLOT.lock().unwrap_or_else(|e| e.into_inner())
+/// One lab at a time on this 2-core machine: tests that build labs hold this. A lock on a file
+/// (released when the file closes), so it holds across processes as well as threads.
+struct LabSlot {
+    _held: std::fs::File,
+}
+
+/// Wait for the lab slot of every test run on this host.
+fn lab_slot() -> LabSlot {
+    lab_slot_at(&std::env::temp_dir().join("halab-test-lab-slot.lock"))
+}
+
+fn lab_slot_at(path: &Path) -> LabSlot {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("open the lab slot {}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("lock the lab slot {}: {e}", path.display()));
+    LabSlot { _held: file }
 }
 
 pub fn is_root() -> bool {
@@ -53,7 +75,7 @@ pub fn netns_ready(test: &str) -> bool {
 }
 
 /// Root and LXD installed (halab starts and initialises the daemon itself).
-pub fn lxd_ready(test: &str) -> bool {
+fn lxd_ready(test: &str) -> bool {
     can_run(test, "root", is_root())
         && can_run(
             test,
@@ -95,8 +117,8 @@ pub fn lxd_leftovers(lab: &str) -> Vec<String> {
 }
 
 /// Root, LXD and python3 with PyYAML: what the multipass test double
-/// (`tests/support/multipass`) runs on.
-pub fn multipass_ready(test: &str) -> bool {
+/// (`tests/it/support/multipass`) runs on.
+fn multipass_ready(test: &str) -> bool {
     lxd_ready(test)
         && can_run(
             test,
@@ -108,14 +130,14 @@ pub fn multipass_ready(test: &str) -> bool {
         )
 }
 
-/// `tests/support`, where the multipass test double is: first on PATH, it stands in for
+/// `tests/it/support`, where the multipass test double is: first on PATH, it stands in for
 /// `multipass`.
 pub fn double_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support")
 }
 
 /// PATH with the multipass test double first.
-pub fn path_with_double() -> String {
+fn path_with_double() -> String {
     format!(
         "{}:{}",
         double_dir().display(),
@@ -147,7 +169,7 @@ pub fn multipass_leftovers(lab: &str) -> Vec<String> {
 }
 
 /// Removes the double's network and helper when dropped (its cached image stays).
-pub struct DoubleGuard;
+struct DoubleGuard;
 
 impl Drop for DoubleGuard {
     fn drop(&mut self) {
@@ -235,7 +257,7 @@ pub struct LabGuard<'a> {
 }
 
 impl<'a> LabGuard<'a> {
-    pub fn new(home: &'a Home, name: &str) -> LabGuard<'a> {
+    fn new(home: &'a Home, name: &str) -> LabGuard<'a> {
         LabGuard {
             home,
             name: name.to_string(),
@@ -243,9 +265,86 @@ impl<'a> LabGuard<'a> {
     }
 }
 
+impl LabGuard<'_> {
+    /// `halab --lab NAME start LESSON EXTRA...`, demanding success; what it printed.
+    pub fn start(&self, lesson: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["--lab", &self.name, "start", lesson];
+        args.extend_from_slice(extra);
+        let o = self.home.run(&args);
+        assert!(
+            o.status.success(),
+            "halab {args:?} failed ({}):\n{}",
+            o.status,
+            text(&o.stderr)
+        );
+        o
+    }
+}
+
 impl Drop for LabGuard<'_> {
     fn drop(&mut self) {
         let _ = self.home.run(&["--lab", &self.name, "destroy"]);
+    }
+}
+
+/// The opening every lab test shares: the host can run the backend (else the test is skipped,
+/// with the reason), the lab slot is held, and the test has a private home. Labs made with
+/// [`Opening::lab`] are destroyed when dropped, before the slot is released.
+pub struct Opening {
+    pub home: Home,
+    /// The multipass double's network, removed after the test's labs.
+    _double: Option<DoubleGuard>,
+    _slot: LabSlot,
+}
+
+impl Opening {
+    fn new(home: Home, double: Option<DoubleGuard>) -> Opening {
+        let slot = lab_slot();
+        Opening {
+            home,
+            _double: double,
+            _slot: slot,
+        }
+    }
+
+    /// A netns test; `None` when this host cannot run it.
+    pub fn netns(test: &str) -> Option<Opening> {
+        netns_ready(test).then(|| Opening::new(Home::new(), None))
+    }
+
+    /// An lxd test; `None` when this host cannot run it.
+    pub fn lxd(test: &str) -> Option<Opening> {
+        lxd_ready(test).then(|| Opening::new(Home::new(), None))
+    }
+
+    /// A multipass test against the test double, first on the home's PATH.
+    pub fn multipass(test: &str) -> Option<Opening> {
+        multipass_ready(test).then(|| {
+            Opening::new(
+                Home::new().with_env("PATH", &path_with_double()),
+                Some(DoubleGuard),
+            )
+        })
+    }
+
+    /// The same, with `key=value` in every halab run's environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Opening {
+        self.home.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The content is the tiny fixture (`tests/fixtures/tiny`): lab and lesson `tiny`, two
+    /// plain nodes `box` and `peer` on 10.77.0.0/24.
+    pub fn tiny(self) -> Opening {
+        self.with_env(
+            "HALAB_CONTENT",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny"),
+        )
+    }
+
+    /// A lab of this home, destroyed when dropped (so a failing test cleans up too).
+    pub fn lab(&self, name: &str) -> LabGuard<'_> {
+        LabGuard::new(&self.home, name)
     }
 }
 
@@ -334,4 +433,19 @@ pub fn host_network() -> String {
         s += &text(&o.stdout);
     }
     s
+}
+
+#[test]
+fn the_lab_slot_is_held_against_any_other_opener_until_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slot.lock");
+    let slot = lab_slot_at(&path);
+    // Another open file description is what another process (nextest's) would have.
+    let other = std::fs::File::open(&path).unwrap();
+    assert!(
+        matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        "a second opener got the slot while it was held"
+    );
+    drop(slot);
+    other.try_lock().expect("the slot is free once dropped");
 }

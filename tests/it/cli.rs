@@ -1,14 +1,10 @@
 //! The command line without a lab: help, lessons, validation, and errors that say what to do.
 
-mod support;
-
-use support::{Home, text};
+use crate::support::{Home, Test};
 
 #[test]
 fn help_teaches_and_lists_only_finished_commands() {
-    let o = Home::new().run(&["--help"]);
-    assert!(o.status.success());
-    let h = text(&o.stdout);
+    let h = Test::new().arg("--help").run().stdout;
     for c in [
         "start",
         "status",
@@ -27,36 +23,37 @@ fn help_teaches_and_lists_only_finished_commands() {
     ] {
         assert!(h.contains(&format!("  {c} ")), "help lacks `{c}`:\n{h}");
     }
-    let o = Home::new().run(&["exec", "--help"]);
-    assert!(text(&o.stdout).contains("halab exec app-02 -- hostname"));
+    Test::new()
+        .args(["exec", "--help"])
+        .stdout_has("halab exec app-02 -- hostname")
+        .run();
 }
 
 #[test]
 fn lessons_lists_ch32_with_its_lab() {
-    let out = Home::new().ok(&["lessons"]);
+    let out = Test::new()
+        .arg("lessons")
+        .stdout_has("Dhruv builds the system that never goes down")
+        .stdout_has("8 nodes")
+        .run()
+        .stdout;
     assert!(out.starts_with("ch32"), "{out}");
-    assert!(
-        out.contains("Dhruv builds the system that never goes down"),
-        "{out}"
-    );
-    assert!(out.contains("8 nodes"), "{out}");
 }
 
 #[test]
 fn validate_accepts_the_shipped_content() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out = Home::new().ok(&[
-        "validate",
-        &format!("{root}/labs"),
-        &format!("{root}/lessons"),
-    ]);
-    assert!(out.contains("lab `ch32`: 8 nodes on 10.0.0.0/24"), "{out}");
-    assert!(
-        out.contains(
-            "lesson `ch32`: 8 steps, runs on lab `ch32` (checked against its lab and solutions)"
-        ),
-        "{out}"
-    );
+    Test::new()
+        .args([
+            "validate",
+            &format!("{root}/labs"),
+            &format!("{root}/lessons"),
+        ])
+        .stdout_has("lab `ch32`: 8 nodes on 10.0.0.0/24")
+        .stdout_has(
+            "lesson `ch32`: 8 steps, runs on lab `ch32` (checked against its lab and solutions)",
+        )
+        .run();
 }
 
 #[test]
@@ -72,9 +69,12 @@ fn validate_reports_every_problem_with_file_and_line() {
     let path = dir.path().join("labs-ch32.toml");
     std::fs::write(&path, &broken).unwrap();
     let line_of = |needle: &str| broken[..broken.find(needle).unwrap()].matches('\n').count() + 1;
-    let o = Home::new().run(&["validate", path.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let out = text(&o.stdout);
+    let out = Test::new()
+        .arg("validate")
+        .arg(&path)
+        .status(1)
+        .run()
+        .stdout;
     let p = path.display();
     assert!(
         out.contains(&format!(
@@ -115,60 +115,45 @@ fn validate_reports_every_problem_with_file_and_line() {
 
 #[test]
 fn unknown_lesson_suggests_the_right_one() {
-    let o = Home::new().run(&["start", "ch23"]);
-    assert_eq!(o.status.code(), Some(2));
-    let e = text(&o.stderr);
-    assert!(e.contains("error: no lesson named `ch23`"), "{e}");
-    assert!(e.contains("hint: did you mean `ch32`?"), "{e}");
+    Test::new()
+        .args(["start", "ch23"])
+        .status(2)
+        .stderr_has("error: no lesson named `ch23`")
+        .stderr_has("hint: did you mean `ch32`?")
+        .run();
 }
 
 #[test]
 fn commands_without_a_lab_say_how_to_start_one() {
-    let o = Home::new().run(&["status"]);
-    assert_eq!(o.status.code(), Some(2));
-    let e = text(&o.stderr);
-    assert!(e.contains("there is no lab on this machine"), "{e}");
-    assert!(
-        e.contains("halab start LESSON") && e.contains("halab lessons"),
-        "{e}"
-    );
+    Test::new()
+        .arg("status")
+        .status(2)
+        .stderr_has("there is no lab on this machine")
+        .stderr_has("halab start LESSON")
+        .stderr_has("halab lessons")
+        .run();
 }
 
 #[test]
 fn not_root_gives_the_sudo_line() {
-    let home = Home::new();
-    let mut c = home.cmd();
-    if support::is_root() {
-        // Drop to `nobody` for this one run.
-        let bin = assert_cmd::cargo::cargo_bin!("halab");
-        c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(bin);
-        c.env("HALAB_HOME", home.path()).env("NO_COLOR", "1");
-    }
-    let o = c.args(["start", "ch32", "--yes"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let e = text(&o.stderr);
-    assert!(
-        e.contains("error: `halab start` on the netns backend needs root"),
-        "{e}"
-    );
-    assert!(
-        e.contains("hint: run it as root: `sudo halab start ch32 --yes`"),
-        "{e}"
-    );
+    Test::new()
+        .args(["start", "ch32", "--yes"])
+        .by_nobody()
+        .status(2)
+        .stderr_has("error: `halab start` on the netns backend needs root")
+        .stderr_has("hint: run it as root: `sudo halab start ch32 --yes`")
+        .run();
 }
 
 #[test]
 fn no_color_and_pipes_get_plain_text() {
-    let out = Home::new().ok(&[
-        "validate",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/labs/ch32.toml"),
-    ]);
-    assert!(
-        !out.contains('\u{1b}'),
-        "escape codes in piped output: {out:?}"
-    );
+    Test::new()
+        .args([
+            "validate",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/labs/ch32.toml"),
+        ])
+        .stdout_lacks("\u{1b}")
+        .run();
 }
 
 #[test]
@@ -194,45 +179,41 @@ fn the_test_script_installs_every_package_the_lab_needs() {
 
 #[test]
 fn uptime_prints_the_chapters_figures_and_compositions() {
-    let out = Home::new().ok(&["uptime", "99.9"]);
-    assert!(
-        out.contains("year           8h 45m 58s  8.77 hours"),
-        "{out}"
-    );
-    assert!(
-        out.contains("month             43m 50s  43.8 minutes"),
-        "{out}"
-    );
-    assert!(out.contains("week") && out.contains("day"), "{out}");
-    assert!(Home::new().ok(&["uptime", "99"]).contains("3.65 days"));
-    assert!(
-        Home::new()
-            .ok(&["uptime", "99.99"])
-            .contains("52.6 minutes")
-    );
-    let out = Home::new().ok(&["uptime", "--serial", "99.9", "99.9"]);
-    assert!(
-        out.contains("in series: 99.8001%") && out.contains("17.5 hours"),
-        "{out}"
-    );
-    let out = Home::new().ok(&["uptime", "--parallel", "99", "99"]);
-    assert!(
-        out.contains("in parallel: 99.99%") && out.contains("52.6 minutes"),
-        "{out}"
-    );
-    let o = Home::new().run(&["uptime", "99.9", "99"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("hint: add `--serial`"),
-        "{}",
-        text(&o.stderr)
-    );
-    let o = Home::new().run(&["uptime", "120"]);
-    assert!(
-        text(&o.stderr).contains("120 is not a percentage"),
-        "{}",
-        text(&o.stderr)
-    );
+    Test::new()
+        .args(["uptime", "99.9"])
+        .stdout_has("year           8h 45m 58s  8.77 hours")
+        .stdout_has("month             43m 50s  43.8 minutes")
+        .stdout_has("week")
+        .stdout_has("day")
+        .run();
+    Test::new()
+        .args(["uptime", "99"])
+        .stdout_has("3.65 days")
+        .run();
+    Test::new()
+        .args(["uptime", "99.99"])
+        .stdout_has("52.6 minutes")
+        .run();
+    Test::new()
+        .args(["uptime", "--serial", "99.9", "99.9"])
+        .stdout_has("in series: 99.8001%")
+        .stdout_has("17.5 hours")
+        .run();
+    Test::new()
+        .args(["uptime", "--parallel", "99", "99"])
+        .stdout_has("in parallel: 99.99%")
+        .stdout_has("52.6 minutes")
+        .run();
+    Test::new()
+        .args(["uptime", "99.9", "99"])
+        .status(2)
+        .stderr_has("hint: add `--serial`")
+        .run();
+    Test::new()
+        .args(["uptime", "120"])
+        .any_status()
+        .stderr_has("120 is not a percentage")
+        .run();
 }
 
 /// A copy of the shipped content in a temporary directory, to break on purpose.
@@ -281,9 +262,12 @@ fn validate_lints_a_lesson_against_its_lab_and_solutions() {
         );
     std::fs::write(&lesson, &broken).unwrap();
     std::fs::remove_file(dir.path().join("solutions/ch32/review.toml")).unwrap();
-    let o = Home::new().run(&["validate", lesson.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let out = text(&o.stdout);
+    let out = Test::new()
+        .arg("validate")
+        .arg(&lesson)
+        .status(1)
+        .run()
+        .stdout;
     let line = |needle: &str| broken[..broken.find(needle).unwrap()].matches('\n').count() + 1;
     let p = lesson.display();
     assert!(
@@ -319,14 +303,14 @@ fn validate_lints_a_lesson_against_its_lab_and_solutions() {
         );
     std::fs::write(&lesson, &fixed).unwrap();
     std::fs::write(dir.path().join("solutions/ch32/review.toml"), "").unwrap();
-    let out = text(
-        &Home::new()
-            .run(&["validate", lesson.to_str().unwrap()])
-            .stdout,
-    );
-    assert!(out.contains("template does not render"), "{out}");
-    assert!(out.contains("not a valid regex once rendered"), "{out}");
-    assert!(out.contains("2 problem(s)"), "{out}");
+    Test::new()
+        .arg("validate")
+        .arg(&lesson)
+        .any_status()
+        .stdout_has("template does not render")
+        .stdout_has("not a valid regex once rendered")
+        .stdout_has("2 problem(s)")
+        .run();
 }
 
 #[test]
@@ -343,36 +327,25 @@ fn halab_content_points_at_other_content() {
         ),
     )
     .unwrap();
-    let mut c = Home::new().cmd();
-    let o = c
+    Test::new()
         .env("HALAB_CONTENT", dir.path())
         .arg("lessons")
-        .output()
-        .unwrap();
-    assert!(
-        text(&o.stdout).contains("My own version"),
-        "{}",
-        text(&o.stdout)
-    );
+        .any_status()
+        .stdout_has("My own version")
+        .run();
     // Broken content is refused with every problem and a hint.
     std::fs::write(
         dir.path().join("solutions/ch32/uptime.toml"),
         "[answers]\nno-such-question = 1.0\n",
     )
     .unwrap();
-    let mut c = Home::new().cmd();
-    let o = c
+    Test::new()
         .env("HALAB_CONTENT", dir.path())
         .arg("lessons")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let e = text(&o.stderr);
-    assert!(
-        e.contains("step `uptime` has no question `no-such-question`"),
-        "{e}"
-    );
-    assert!(e.contains("hint: run `halab validate`"), "{e}");
+        .status(2)
+        .stderr_has("step `uptime` has no question `no-such-question`")
+        .stderr_has("hint: run `halab validate`")
+        .run();
 }
 
 /// A home whose backend choice depends only on what the test sets: no `HALAB_BACKEND`, a
@@ -397,17 +370,18 @@ fn bare(config: Option<&str>) -> (Home, tempfile::TempDir) {
 }
 
 fn doctor_json(home: &Home, env: &[(&str, &str)], args: &[&str]) -> (i32, serde_json::Value) {
-    let mut c = home.cmd();
-    c.env_remove("HALAB_BACKEND")
+    let mut t = Test::in_home(home)
+        .env_remove("HALAB_BACKEND")
         .args(["doctor", "--format", "json"])
-        .args(args);
+        .args(args)
+        .any_status();
     for (k, v) in env {
-        c.env(k, v);
+        t = t.env(k, v);
     }
-    let o = c.output().unwrap();
-    let v = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
-    (o.status.code().unwrap(), v)
+    let o = t.run();
+    let v =
+        serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", o.stdout, o.stderr));
+    (o.code.unwrap(), v)
 }
 
 #[test]
@@ -446,20 +420,14 @@ fn backend_choice_goes_flag_then_environment_then_config_then_detection() {
 #[test]
 fn start_says_which_backend_and_why_before_it_needs_it() {
     let (home, _x) = bare(None);
-    let o = home
-        .cmd()
+    Test::in_home(&home)
         .env("HALAB_BACKEND", "multipass")
         .args(["start", "ch32"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("backend: multipass (`HALAB_BACKEND=multipass`)"),
-        "{err}"
-    );
-    assert!(err.contains("`multipass` is not installed"), "{err}");
-    assert!(err.contains("snap install multipass"), "{err}");
+        .status(2)
+        .stderr_has("backend: multipass (`HALAB_BACKEND=multipass`)")
+        .stderr_has("`multipass` is not installed")
+        .stderr_has("snap install multipass")
+        .run();
     assert!(!home.lab_dir("ch32").exists(), "a lab was recorded");
 }
 
@@ -467,19 +435,13 @@ fn start_says_which_backend_and_why_before_it_needs_it() {
 fn doctor_names_what_is_missing_and_the_command_that_fixes_it() {
     let (home, _x) = bare(None);
     // multipass is not on this PATH: not usable, with the way to install it, exit 1.
-    let mut c = home.cmd();
-    let o = c
+    Test::in_home(&home)
         .args(["doctor", "--backend", "multipass"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let out = text(&o.stdout);
-    assert!(out.contains("multipass  not usable"), "{out}");
-    assert!(out.contains("✘ `multipass`"), "{out}");
-    assert!(
-        out.contains("fix: install multipass: `sudo snap install multipass`"),
-        "{out}"
-    );
+        .status(1)
+        .stdout_has("multipass  not usable")
+        .stdout_has("✘ `multipass`")
+        .stdout_has("fix: install multipass: `sudo snap install multipass`")
+        .run();
     // No LXD client: the row says so and how to install it.
     let (code, v) = doctor_json(&home, &[], &["--backend", "lxd"]);
     assert_eq!(code, 1);
@@ -495,18 +457,17 @@ fn doctor_names_what_is_missing_and_the_command_that_fixes_it() {
         "{v}"
     );
     // The full table has every backend, and exit 0 when the chosen one is usable.
-    let o = home
-        .cmd()
+    let o = Test::in_home(&home)
         .env_remove("HALAB_BACKEND")
         .arg("doctor")
-        .output()
-        .unwrap();
-    let out = text(&o.stdout);
-    for b in ["netns ", "lxd ", "multipass "] {
-        assert!(out.contains(b), "{out}");
-    }
-    if support::netns_ready("doctor (netns usable)") {
-        assert_eq!(o.status.code(), Some(0), "{out}");
+        .any_status()
+        .stdout_has("netns ")
+        .stdout_has("lxd ")
+        .stdout_has("multipass ")
+        .run();
+    let out = o.stdout;
+    if crate::support::netns_ready("doctor (netns usable)") {
+        assert_eq!(o.code, Some(0), "{out}");
         assert!(out.contains("chosen backend: netns (detected"), "{out}");
     }
 }

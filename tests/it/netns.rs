@@ -1,13 +1,10 @@
 //! The netns backend on real namespaces and real daemons (root; skipped with a reason
 //! elsewhere, a failure under `CI=true`). One lab at a time.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{
-    Home, LabGuard, destroy_and_check, host_network, lab_slot, leftovers, netns_ready,
-    node_pid_namespaces, text,
+use crate::support::{
+    Home, Opening, Test, destroy_and_check, host_network, leftovers, node_pid_namespaces, text,
 };
 
 fn status_json(home: &Home, lab: &str) -> serde_json::Value {
@@ -67,13 +64,12 @@ fn assert_lab_works(home: &Home, lab: &str) {
 
 #[test]
 fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
-    if !netns_ready("start_builds_the_chapter_lab_and_destroy_leaves_nothing") {
+    let Some(t) = Opening::netns("start_builds_the_chapter_lab_and_destroy_leaves_nothing") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
+    };
+    let home = &t.home;
     let before = host_network();
-    let guard = LabGuard::new(&home, "t1");
+    let guard = t.lab("t1");
     let o = home.run(&["--lab", "t1", "start", "ch32", "--yes"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
@@ -83,7 +79,7 @@ fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
     );
 
     // status: the 8 nodes of DESIGN.md with their addresses; nobody holds the floating IP yet.
-    let st = status_json(&home, "t1");
+    let st = status_json(home, "t1");
     assert_eq!(st["backend"], "netns");
     assert_eq!(st["lab"], "t1");
     assert!(st["vip_holder"].is_null(), "{st}");
@@ -110,7 +106,7 @@ fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
     ]
     .map(|(a, b)| (a.to_string(), b.to_string()));
     assert_eq!(got, want);
-    assert_lab_works(&home, "t1");
+    assert_lab_works(home, "t1");
 
     // The chapter's commands work inside nodes.
     assert_eq!(
@@ -266,58 +262,42 @@ fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
     );
 
     // The shell's prompt names the node.
-    let mut c = home.cmd();
-    c.args(["--lab", "t1", "shell", "app-02"])
-        .stdin(std::process::Stdio::piped());
-    let mut child = c
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"echo via-shell; exit\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(
-        text(&o.stderr).contains("root@app-02"),
-        "{}",
-        text(&o.stderr)
-    );
-    assert!(text(&o.stdout).contains("via-shell"));
+    Test::in_home(home)
+        .args(["--lab", "t1", "shell", "app-02"])
+        .stdin("echo via-shell; exit\n")
+        .any_status()
+        .stderr_has("root@app-02")
+        .stdout_has("via-shell")
+        .run();
 
     // The host's network namespace got nothing: no address, route or link.
     assert_eq!(host_network(), before, "the lab changed the host's network");
 
     // A second start changes nothing: same node processes.
-    let holders = holder_files(&home, "t1");
+    let holders = holder_files(home, "t1");
     let o = home.run(&["--lab", "t1", "start", "ch32"]);
     assert!(
         o.status.success() && text(&o.stderr).contains("already up"),
         "{}",
         text(&o.stderr)
     );
-    assert_eq!(holder_files(&home, "t1"), holders);
+    assert_eq!(holder_files(home, "t1"), holders);
 
-    let namespaces = node_pid_namespaces(&home, "t1");
+    let namespaces = node_pid_namespaces(home, "t1");
     assert_eq!(namespaces.len(), 8);
     home.ok(&["--lab", "t1", "destroy"]);
     std::mem::forget(guard);
-    assert_eq!(leftovers(&home, "t1", &namespaces), Vec::<String>::new());
+    assert_eq!(leftovers(home, "t1", &namespaces), Vec::<String>::new());
     assert_eq!(host_network(), before);
 }
 
 #[test]
 fn a_start_killed_half_way_is_finished_by_the_next() {
-    if !netns_ready("a_start_killed_half_way_is_finished_by_the_next") {
+    let Some(t) = Opening::netns("a_start_killed_half_way_is_finished_by_the_next") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
-    let _guard = LabGuard::new(&home, "t2");
+    };
+    let home = &t.home;
+    let _guard = t.lab("t2");
     let mut child = home
         .cmd()
         .args(["--lab", "t2", "start", "ch32", "--yes"])
@@ -349,19 +329,18 @@ fn a_start_killed_half_way_is_finished_by_the_next() {
         !text(&o.stderr).contains("already up"),
         "the second start must have had work to do"
     );
-    assert_lab_works(&home, "t2");
-    destroy_and_check(&home, "t2");
+    assert_lab_works(home, "t2");
+    destroy_and_check(home, "t2");
 }
 
 #[test]
 fn two_labs_share_addresses_without_seeing_each_other() {
-    if !netns_ready("two_labs_share_addresses_without_seeing_each_other") {
+    let Some(t) = Opening::netns("two_labs_share_addresses_without_seeing_each_other") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
-    let _a = LabGuard::new(&home, "ta");
-    let _b = LabGuard::new(&home, "tb");
+    };
+    let home = &t.home;
+    let _a = t.lab("ta");
+    let _b = t.lab("tb");
     home.ok(&["--lab", "ta", "start", "ch32"]);
     home.ok(&["--lab", "tb", "start", "ch32"]);
     home.ok(&[
@@ -407,7 +386,7 @@ fn two_labs_share_addresses_without_seeing_each_other() {
         "{}",
         text(&o.stderr)
     );
-    destroy_and_check(&home, "ta");
+    destroy_and_check(home, "ta");
     // Destroying one lab leaves the other working.
     assert_eq!(
         home.ok(&[
@@ -422,17 +401,16 @@ fn two_labs_share_addresses_without_seeing_each_other() {
         ]),
         "app-01\n"
     );
-    destroy_and_check(&home, "tb");
+    destroy_and_check(home, "tb");
 }
 
 #[test]
 fn concurrent_starts_wait_for_each_other() {
-    if !netns_ready("concurrent_starts_wait_for_each_other") {
+    let Some(t) = Opening::netns("concurrent_starts_wait_for_each_other") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
-    let _guard = LabGuard::new(&home, "tc");
+    };
+    let home = &t.home;
+    let _guard = t.lab("tc");
     let spawn = || {
         home.cmd()
             .args(["--lab", "tc", "start", "ch32"])
@@ -457,19 +435,18 @@ fn concurrent_starts_wait_for_each_other() {
     let both = text(&oa.stderr) + &text(&ob.stderr);
     assert!(both.contains("is busy (`halab start ch32`, pid"), "{both}");
     assert_eq!(both.matches("already up").count(), 1, "{both}");
-    assert_lab_works(&home, "tc");
-    destroy_and_check(&home, "tc");
+    assert_lab_works(home, "tc");
+    destroy_and_check(home, "tc");
 }
 
 #[test]
 fn a_crashed_node_comes_back_with_start() {
-    if !netns_ready("a_crashed_node_comes_back_with_start") {
+    let Some(t) = Opening::netns("a_crashed_node_comes_back_with_start") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
-    let _guard = LabGuard::new(&home, "td");
-    home.ok(&["--lab", "td", "start", "ch32"]);
+    };
+    let home = &t.home;
+    let lab = t.lab("td");
+    lab.start("ch32", &[]);
     // Crash pg-primary: SIGKILL its PID 1 (the kernel ends every process in the node).
     let h: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -481,7 +458,7 @@ fn a_crashed_node_comes_back_with_start() {
     .unwrap();
     unsafe { libc::kill(h["init_pid"].as_u64().unwrap() as i32, libc::SIGKILL) };
     std::thread::sleep(Duration::from_millis(200));
-    let st = status_json(&home, "td");
+    let st = status_json(home, "td");
     let pg = st["nodes"]
         .as_array()
         .unwrap()
@@ -522,7 +499,7 @@ fn a_crashed_node_comes_back_with_start() {
         text(&o.stderr)
     );
     // Its data survived the crash: appdb is still there.
-    assert_lab_works(&home, "td");
+    assert_lab_works(home, "td");
     let db = home.ok(&[
         "--lab",
         "td",
@@ -537,26 +514,18 @@ fn a_crashed_node_comes_back_with_start() {
         "select count(*) from pg_database where datname = 'appdb'",
     ]);
     assert_eq!(db, "1\n");
-    destroy_and_check(&home, "td");
-}
-
-/// A home whose content is the tiny fixture lesson (`tests/fixtures/tiny`): two plain nodes.
-fn tiny_home() -> Home {
-    Home::new().with_env(
-        "HALAB_CONTENT",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny"),
-    )
+    destroy_and_check(home, "td");
 }
 
 #[test]
 fn reset_waits_while_a_drill_holds_the_lab() {
-    if !netns_ready("reset_waits_while_a_drill_holds_the_lab") {
+    let Some(t) = Opening::netns("reset_waits_while_a_drill_holds_the_lab").map(Opening::tiny)
+    else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = tiny_home();
-    let _guard = LabGuard::new(&home, "tw");
-    home.ok(&["--lab", "tw", "start", "tiny"]);
+    };
+    let home = &t.home;
+    let lab = t.lab("tw");
+    lab.start("tiny", &[]);
     home.ok(&["--lab", "tw", "solve"]);
     // The fixture's drill holds its fault for 4 s.
     let drill = home
@@ -603,19 +572,20 @@ fn reset_waits_while_a_drill_holds_the_lab() {
             .code(),
         Some(1)
     );
-    destroy_and_check(&home, "tw");
+    destroy_and_check(home, "tw");
 }
 
 #[test]
 fn destroy_of_a_lab_with_a_damaged_record_finds_what_it_left() {
-    if !netns_ready("destroy_of_a_lab_with_a_damaged_record_finds_what_it_left") {
+    let Some(t) = Opening::netns("destroy_of_a_lab_with_a_damaged_record_finds_what_it_left")
+        .map(Opening::tiny)
+    else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = tiny_home();
-    let _guard = LabGuard::new(&home, "tx");
-    home.ok(&["--lab", "tx", "start", "tiny"]);
-    let namespaces = node_pid_namespaces(&home, "tx");
+    };
+    let home = &t.home;
+    let lab = t.lab("tx");
+    lab.start("tiny", &[]);
+    let namespaces = node_pid_namespaces(home, "tx");
     assert_eq!(namespaces.len(), 2);
     std::fs::write(home.lab_dir("tx").join("lab.json"), "{ damaged").unwrap();
     let o = home.run(&["--lab", "tx", "destroy"]);
@@ -628,5 +598,5 @@ fn destroy_of_a_lab_with_a_damaged_record_finds_what_it_left() {
     ] {
         assert!(err.contains(what), "{what}:\n{err}");
     }
-    assert_eq!(leftovers(&home, "tx", &namespaces), Vec::<String>::new());
+    assert_eq!(leftovers(home, "tx", &namespaces), Vec::<String>::new());
 }

@@ -2,10 +2,8 @@
 //! objects are left alone, several labs are listed, graded and reset together, a lab lives on an
 //! LXD remote reached over HTTPS on loopback, and `destroy --purge-image` removes the cache.
 
-mod support;
-
+use crate::support::{Opening, lxc_query, lxd_leftovers, text};
 use serde_json::Value;
-use support::{Home, LabGuard, lab_slot, lxc_query, lxd_leftovers, text};
 
 fn lxc(args: &[&str]) -> String {
     let o = std::process::Command::new("lxc")
@@ -67,14 +65,13 @@ fn trust_fingerprints() -> Vec<String> {
 
 #[test]
 fn instructor_operations_user_objects_remote_and_purge() {
-    if !support::lxd_ready("instructor_operations_user_objects_remote_and_purge") {
+    let Some(t) = Opening::lxd("instructor_operations_user_objects_remote_and_purge") else {
         return;
-    }
-    let _slot = lab_slot();
-    let home = Home::new();
+    };
+    let home = &t.home;
     // The daemon must be up before we can make user objects: the first lab starts it if needed.
-    let _a = LabGuard::new(&home, "ia");
-    home.ok(&["--lab", "ia", "start", "ch32", "--backend", "lxd", "--yes"]);
+    let lab_a = t.lab("ia");
+    lab_a.start("ch32", &["--backend", "lxd", "--yes"]);
 
     // A user's own profile, network and container, made before halab's next operations.
     let fixture = Fixture {
@@ -102,8 +99,8 @@ fn instructor_operations_user_objects_remote_and_purge() {
         .collect();
 
     // Two labs: listed, graded together, reset together.
-    let _b = LabGuard::new(&home, "ib");
-    home.ok(&["--lab", "ib", "start", "ch32", "--backend", "lxd"]);
+    let lab_b = t.lab("ib");
+    lab_b.start("ch32", &["--backend", "lxd"]);
     home.ok(&["--lab", "ia", "solve", "--step", "nginx-lb"]);
     let labs: Value = serde_json::from_str(&home.ok(&["labs", "--format", "json"])).unwrap();
     let row = |lab: &str| {
@@ -196,7 +193,7 @@ fn instructor_operations_user_objects_remote_and_purge() {
         "--password",
         "halab-loopback-test",
     ]);
-    let _r = LabGuard::new(&home, "ir");
+    let _r = t.lab("ir");
     let o = home.run(&[
         "--lab",
         "ir",

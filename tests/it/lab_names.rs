@@ -1,9 +1,7 @@
 //! Lab names a user types cannot reach outside halab's state directory, and `destroy` removes
 //! only what carries halab's marker.
 
-mod support;
-
-use support::{Home, text};
+use crate::support::{Home, Test};
 
 /// A state directory with one other lab in it, beside a directory that is not halab's.
 struct Fixture {
@@ -64,30 +62,25 @@ fn bad_lab_names_are_refused_before_anything_is_touched() {
             let flag = format!("--lab={name}");
             let mut args = vec![flag.as_str()];
             args.extend_from_slice(cmd);
-            let o = f.home.run(&args);
-            let err = text(&o.stderr);
-            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-            assert!(
-                err.starts_with("error: ")
-                    && err.contains("cannot be a lab name")
-                    && err.contains("lowercase letters, digits and `-`")
-                    && err.contains("at most 20 characters"),
-                "{args:?}: {err}"
-            );
+            let err = Test::in_home(&f.home)
+                .args(&args)
+                .status(2)
+                .stderr_has("cannot be a lab name")
+                .stderr_has("lowercase letters, digits and `-`")
+                .stderr_has("at most 20 characters")
+                .run()
+                .stderr;
+            assert!(err.starts_with("error: "), "{args:?}: {err}");
             f.untouched(&format!("{args:?}"));
         }
     }
     for cmd in commands {
-        let o = f
-            .home
-            .cmd()
+        Test::in_home(&f.home)
             .env("HALAB_LAB", "../x")
             .args(cmd)
-            .output()
-            .unwrap();
-        let err = text(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "HALAB_LAB=../x {cmd:?}: {err}");
-        assert!(err.contains("cannot be a lab name"), "{err}");
+            .status(2)
+            .stderr_has("cannot be a lab name")
+            .run();
         f.untouched(&format!("HALAB_LAB=../x {cmd:?}"));
     }
 }
@@ -99,15 +92,13 @@ fn destroy_leaves_a_directory_that_is_not_a_lab_alone() {
     let stranger = home.join("labs/stranger");
     std::fs::create_dir_all(&stranger).unwrap();
     std::fs::write(stranger.join("notes.txt"), "mine").unwrap();
-    let o = f.home.run(&["--lab", "stranger", "destroy"]);
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("is not a lab halab made (a directory holding notes.txt")
-            && err.contains("left alone")
-            && err.contains("hint: "),
-        "{err}"
-    );
+    Test::in_home(&f.home)
+        .args(["--lab", "stranger", "destroy"])
+        .status(2)
+        .stderr_has("is not a lab halab made (a directory holding notes.txt")
+        .stderr_has("left alone")
+        .stderr_has("hint: ")
+        .run();
     assert!(stranger.join("notes.txt").exists());
     f.untouched("destroy of a stranger directory");
 }
