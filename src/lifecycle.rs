@@ -6,11 +6,11 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, anyhow, bail};
 use serde::Serialize;
 
 use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
-use crate::content::template::Context;
+use crate::content::template::{Context, FactValues, with_values};
 use crate::content::{Catalog, Lab};
 use crate::host;
 use crate::provision;
@@ -96,6 +96,44 @@ fn spec(lab: &Lab, name: &str, facts: &crate::content::template::Facts) -> Resul
         facts: facts.clone(),
     })
 }
+
+/// The lab's `[facts]`: each command fact asked on its (running) node through the backend, the
+/// same way on every backend, then the values made from them.
+fn ask_facts(backend: &dyn Backend, lab: &Lab) -> Result<FactValues> {
+    let mut asked = FactValues::new();
+    for (group, facts) in &lab.facts {
+        for (name, f) in facts {
+            let (Some(node), Some(run)) = (&f.node, &f.run) else {
+                continue;
+            };
+            let argv = ["sh".to_string(), "-c".to_string(), run.clone()];
+            let out = backend.exec(node, &argv, None, Some(FACT_TIMEOUT))?;
+            let value = out.stdout.trim();
+            if !out.success() || value.is_empty() || value.contains('\n') {
+                bail!(
+                    "fact `{group}.{name}`: `{run}` on `{node}` {}{}",
+                    if out.success() {
+                        "printed no single line"
+                    } else {
+                        "failed"
+                    },
+                    match out.stderr.trim() {
+                        "" => String::new(),
+                        e => format!(": {e}"),
+                    }
+                );
+            }
+            asked
+                .entry(group.clone())
+                .or_default()
+                .insert(name.clone(), value.to_string());
+        }
+    }
+    with_values(lab, asked).map_err(|(g, n, e)| anyhow!("fact `{g}.{n}` does not render: {e:#}"))
+}
+
+/// How long one fact's command may take: it reads the node, it does not wait for it.
+const FACT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `start` of an existing lab with its own settings: restarts crashed nodes, finishes a
 /// rebuild (after `reset`).
@@ -251,7 +289,12 @@ pub fn start(req: StartRequest) -> Result<Started> {
         .with_context(|| format!("building lab `{name}` on {kind}"))?;
     let created = ups.values().filter(|u| **u == NodeUp::Created).count();
     let restarted = ups.values().filter(|u| **u == NodeUp::Restarted).count();
-    if created + restarted == 0 && record.phase == Phase::Ready {
+    // A record from before the lab declared its facts (or an older halab) asks them again.
+    let facts_known = lab.facts.iter().all(|(g, f)| {
+        f.keys()
+            .all(|n| record.facts.lab.get(g).is_some_and(|v| v.contains_key(n)))
+    });
+    if created + restarted == 0 && record.phase == Phase::Ready && facts_known {
         progress.abandon();
         return Ok(Started {
             name,
@@ -274,6 +317,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
     if live.is_some() {
         write_hosts(&*backend, &lab, &name).context("writing the lab's /etc/hosts on its nodes")?;
     }
+    record.facts.lab = ask_facts(&*backend, &lab).context("asking the lab's facts on its nodes")?;
     let secrets = dir.secrets(&lab.secrets)?;
     let ctx = Context::new(&lab, &name, &record.facts, &secrets);
     for (n, u) in &ups {

@@ -103,7 +103,7 @@ pub struct LabRecord {
     /// Unix time of creation.
     pub created: u64,
     pub phase: Phase,
-    /// What the backend found inside the nodes (PostgreSQL version ...).
+    /// What the lab found on its running nodes (its `[facts]`, the backend's network).
     pub facts: Facts,
     pub nodes: BTreeMap<String, NodeRecord>,
     /// The `lxc remote` an lxd lab lives on (`--lxd-remote`); none for the local daemon.

@@ -174,23 +174,16 @@ impl Lxd {
         ))
     }
 
-    /// The cached base image, built first when missing. Returns its alias and PostgreSQL version.
-    fn ensure_image(&self, spec: &LabSpec) -> Result<(String, String)> {
+    /// The cached base image, built first when missing. Returns its alias.
+    fn ensure_image(&self, spec: &LabSpec) -> Result<String> {
         let (alias, rel) = self.image_alias(spec)?;
-        if let Some(a) = self.q(&format!("/1.0/images/aliases/{alias}"))? {
-            let fp = a["target"].as_str().unwrap_or_default();
-            let img = self.q(&format!("/1.0/images/{fp}"))?.unwrap_or_default();
-            let pg = img["properties"]["halab.pg_version"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            return Ok((alias, pg));
+        if self.q(&format!("/1.0/images/aliases/{alias}"))?.is_none() {
+            self.build_image(spec, &alias, &rel)?;
         }
-        let pg = self.build_image(spec, &alias, &rel)?;
-        Ok((alias, pg))
+        Ok(alias)
     }
 
-    fn build_image(&self, spec: &LabSpec, alias: &str, rel: &HostRelease) -> Result<String> {
+    fn build_image(&self, spec: &LabSpec, alias: &str, rel: &HostRelease) -> Result<()> {
         let r = recipe();
         let t0 = Instant::now();
         let work = self.home.join("cache").join(format!("build-{alias}"));
@@ -228,17 +221,9 @@ impl Lxd {
                 .args(["sh", "-c", c])
                 .run_ok()?;
         }
-        let pg = fs::read_dir(rootfs.join("usr/lib/postgresql"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .max()
-            .map(|v| v.to_string())
-            .unwrap_or_default();
         fs::create_dir_all(work.join("templates"))?;
         let mut meta = format!(
-            "architecture: {}\ncreation_date: {}\nproperties:\n  description: halab lab image ({} {})\n  os: {}\n  release: {}\n  halab.pg_version: \"{pg}\"\ntemplates:\n",
+            "architecture: {}\ncreation_date: {}\nproperties:\n  description: halab lab image ({} {})\n  os: {}\n  release: {}\ntemplates:\n",
             rel.arch,
             crate::state::now_unix(),
             rel.id,
@@ -276,7 +261,7 @@ impl Lxd {
             "`{alias}` built in {:.0} s (cached for later labs)",
             t0.elapsed().as_secs_f32()
         ));
-        Ok(pg)
+        Ok(())
     }
 
     fn ensure_project_and_network(&self) -> Result<()> {
@@ -373,14 +358,11 @@ impl Lxd {
             .run_ok()?;
         self.wait_running(&node.name)?;
         let r = recipe();
-        let env = minijinja::Environment::new();
-        let ctx =
-            minijinja::context! { pg => minijinja::context! { version => &spec.facts.pg_version } };
         let mut script = String::from("set -ex\n");
         for (pkg, cmds) in &r.absent {
             if !node.packages.contains(pkg) {
                 for c in cmds {
-                    script += &env.render_str(c, &ctx)?;
+                    script += c;
                     script += "\n";
                 }
             }
@@ -479,11 +461,9 @@ impl Backend for Lxd {
     }
 
     fn facts(&self, spec: &LabSpec) -> Result<Facts> {
-        let (_, pg) = self.ensure_image(spec)?;
-        Ok(Facts {
-            pg_version: pg,
-            network: None,
-        })
+        // Builds the image once; the lab's own facts are asked in the running nodes after `up`.
+        self.ensure_image(spec)?;
+        Ok(Facts::default())
     }
 
     fn up(
@@ -492,7 +472,7 @@ impl Backend for Lxd {
         recreate: &BTreeSet<String>,
         progress: &Progress,
     ) -> Result<BTreeMap<String, NodeUp>> {
-        let (alias, _) = self.ensure_image(spec)?;
+        let alias = self.ensure_image(spec)?;
         let pool = self.pool()?;
         self.ensure_project_and_network()?;
         super::for_each_node(&spec.nodes, |node| {

@@ -43,7 +43,7 @@ pub struct LabSpec {
     pub hosts_file: String,
     /// Every Debian package any node needs (what a backend that builds images puts in them).
     pub packages: Vec<String>,
-    /// Values for the backend's own templates (e.g. `{{ pg.version }}`).
+    /// What the lab knows so far (the network a backend chose; the lab's own facts).
     pub facts: Facts,
 }
 
@@ -68,11 +68,13 @@ pub trait Backend: Sync {
     /// once with `assume_yes`). Touches nothing the user already has.
     fn prepare(&self, spec: &LabSpec, assume_yes: bool) -> Result<()>;
 
-    /// Facts about the software the nodes will run (may build what the nodes are made from).
+    /// Facts the backend knows before `up` (and the moment to build what the nodes are made
+    /// from); the lab's own `[facts]` are asked in the running nodes afterwards, by `start`.
     fn facts(&self, spec: &LabSpec) -> Result<Facts>;
 
-    /// Facts only running nodes can tell (a VM's interface, subnet, PostgreSQL version), asked
-    /// after `up`; `known` are the lab's facts so far (a floating IP once picked stays).
+    /// Facts only running nodes can tell about the backend's network (a VM's interface,
+    /// subnet), asked after `up`; `known` are the lab's facts so far (a floating IP once picked
+    /// stays, the lab's own facts are kept).
     /// `None`: `facts` knew everything.
     fn discover(&self, _spec: &LabSpec, _known: &Facts) -> Result<Option<Facts>> {
         Ok(None)

@@ -437,32 +437,8 @@ impl Backend for Multipass {
                 Some((n.clone(), a.clone()))
             })
             .collect();
-        // The PostgreSQL server's version, from a node that has the server.
-        let pg_node = spec
-            .nodes
-            .iter()
-            .find(|n| n.packages.iter().any(|p| p == "postgresql"))
-            .unwrap_or(first);
-        let pg = self.exec(
-            &pg_node.name,
-            &[
-                "sh",
-                "-c",
-                "ls -1d /usr/lib/postgresql/*/bin/postgres 2>/dev/null || true",
-            ]
-            .map(String::from),
-            None,
-            None,
-        )?;
-        let pg_version = pg
-            .stdout
-            .lines()
-            .filter_map(|l| l.split('/').nth(4)?.parse::<u32>().ok())
-            .max()
-            .map(|v| v.to_string())
-            .unwrap_or_default();
         Ok(Some(Facts {
-            pg_version,
+            lab: known.lab.clone(),
             network: Some(NetworkFacts {
                 iface,
                 subnet,

@@ -359,15 +359,12 @@ impl Netns {
     }
 
     /// Every step that turns a started holder into a node with its packages installed.
-    fn postinst(&self, node: &NodeSpec, facts: &Facts, layout: &NodeLayout) -> Result<()> {
+    fn postinst(&self, node: &NodeSpec, layout: &NodeLayout) -> Result<()> {
         let mut script = layout.common.join("\n");
-        let env = minijinja::Environment::new();
-        let ctx =
-            minijinja::context! { pg => minijinja::context! { version => &facts.pg_version } };
         for p in &node.packages {
             for c in layout.postinst.get(p).into_iter().flatten() {
                 script += "\n";
-                script += &env.render_str(c, &ctx)?;
+                script += c;
             }
         }
         let argv = ["bash".to_string(), "-euc".to_string(), script];
@@ -406,7 +403,7 @@ impl Netns {
         let h = self.spawn_holder(&node.name)?;
         self.wire(node, &spec.iface, &h)?;
         let how = if fresh {
-            self.postinst(node, &spec.facts, layout)?;
+            self.postinst(node, layout)?;
             NodeUp::Created
         } else {
             NodeUp::Restarted
@@ -469,18 +466,8 @@ impl Backend for Netns {
     }
 
     fn facts(&self, _spec: &LabSpec) -> Result<Facts> {
-        let mut versions: Vec<u32> = fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().join("bin/postgres").exists())
-            .filter_map(|e| e.file_name().to_str()?.parse().ok())
-            .collect();
-        versions.sort();
-        Ok(Facts {
-            pg_version: versions.last().map(|v| v.to_string()).unwrap_or_default(),
-            network: None,
-        })
+        // The nodes run the host's own programs: the lab's facts are asked in them after `up`.
+        Ok(Facts::default())
     }
 
     fn up(

@@ -38,6 +38,11 @@ pub struct Lab {
     /// of to a chat service, and `halab alerts` shows what arrived.
     #[serde(default)]
     pub alerts: Option<AlertSink>,
+    /// What only a running node can tell (a program's version, the paths that carry it), by
+    /// group then name: templates read `{{ GROUP.NAME }}`. Every backend asks them the same way,
+    /// on the running nodes after they are up, and the lab's record keeps the answers.
+    #[serde(default)]
+    pub facts: BTreeMap<String, BTreeMap<String, Fact>>,
     /// The machines of the lab, in the order listings show them.
     pub nodes: Vec<Node>,
     /// What each kind of node is: packages, services, files and one-time commands.
@@ -54,6 +59,32 @@ pub struct AlertSink {
     /// The file (on that node) where it appends one JSON line per alert.
     pub log: String,
 }
+
+/// One fact of the lab: either a command run on a node (its trimmed output is the value) or a
+/// value made from other facts.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Fact {
+    /// The node the command runs on (with `run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// A shell command that prints the value on one line (with `node`); a failure or an empty
+    /// answer stops `start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// What the command would print on a typical node (with `run`): used to check templates
+    /// without a running lab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// A template made from command facts (`"/var/lib/x/{{ x.version }}"`), instead of `run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Names templates have besides facts: a fact group may not take one.
+pub const BUILT_IN_NAMES: &[&str] = &[
+    "lab", "subnet", "prefix", "iface", "vip", "node", "this", "secrets", "alerts", "run_id",
+    "baseline",
+];
 
 /// One machine of the lab.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -294,6 +325,7 @@ fn lab_fields(p: &DocPath) -> &'static [&'static str] {
         [Seg::Key(k), Seg::Index(_)] if k == "nodes" => struct_fields::<Node>(),
         [Seg::Key(k), Seg::Key(_)] if k == "roles" => struct_fields::<Role>(),
         [Seg::Key(k)] if k == "alerts" => struct_fields::<AlertSink>(),
+        [Seg::Key(k), Seg::Key(_), Seg::Key(_)] if k == "facts" => struct_fields::<Fact>(),
         [Seg::Key(k), Seg::Key(_), Seg::Key(f), Seg::Index(_)] if k == "roles" && f == "files" => {
             struct_fields::<FileSpec>()
         }
@@ -469,6 +501,8 @@ fn check(lab: &Lab, doc: &mut Doc) {
         }
     }
 
+    check_facts(lab, doc);
+
     for (rname, role) in &lab.roles {
         let rp = root.key("roles").key(rname);
         check_names(
@@ -526,7 +560,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
             a.node = n.name.clone();
         }
         let lab = &stand_in;
-        let facts = crate::content::template::Facts::example();
+        let facts = crate::content::template::Facts::example(lab);
         let secrets: BTreeMap<String, String> = lab
             .secrets
             .keys()
@@ -570,6 +604,115 @@ fn check(lab: &Lab, doc: &mut Doc) {
     }
 }
 
+/// A fact group or name: what a template can look up after a `.`.
+fn is_fact_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 32
+}
+
+const FACT_HELP: &str = "write either `{ node = \"NODE\", run = \"COMMAND\", example = \"VALUE\" }` \
+     (a command whose output is the value) or `{ value = \"TEMPLATE\" }` (made from command facts)";
+
+fn check_facts(lab: &Lab, doc: &mut Doc) {
+    let root = DocPath::root().key("facts");
+    for (group, facts) in &lab.facts {
+        let gp = root.key(group);
+        if !is_fact_name(group) || BUILT_IN_NAMES.contains(&group.as_str()) {
+            doc.error(
+                &gp,
+                format!("`{group}` cannot name a group of facts"),
+                Some(format!(
+                    "use lowercase letters, digits and `_`, starting with a letter, and none of \
+                     the built-in names ({})",
+                    BUILT_IN_NAMES.join(", ")
+                )),
+            );
+        }
+        for (name, f) in facts {
+            let fp = gp.key(name);
+            if !is_fact_name(name) {
+                doc.error(
+                    &fp,
+                    format!("`{group}.{name}` is not a fact name"),
+                    Some("use lowercase letters, digits and `_`, starting with a letter".into()),
+                );
+            }
+            match (&f.run, &f.value) {
+                (Some(run), None) => {
+                    match &f.node {
+                        None => doc.error(
+                            &fp,
+                            format!("fact `{group}.{name}` runs a command on no node"),
+                            Some("add `node = \"NODE\"`: the node the command runs on".into()),
+                        ),
+                        Some(n) if lab.node(n).is_none() => doc.error(
+                            &fp.key("node"),
+                            format!("fact `{group}.{name}` on unknown node `{n}`"),
+                            Some(lab.unknown_node_help(n)),
+                        ),
+                        Some(_) => {}
+                    }
+                    if run.trim().is_empty() {
+                        doc.error(
+                            &fp.key("run"),
+                            format!("fact `{group}.{name}` runs an empty command"),
+                            Some("write the shell command that prints the value".into()),
+                        );
+                    }
+                    if f.example.as_deref().is_none_or(|e| e.trim().is_empty()) {
+                        doc.error(
+                            &fp,
+                            format!("fact `{group}.{name}` has no example value"),
+                            Some(
+                                "add `example = \"...\"`, what the command prints on a typical \
+                                 node: templates are checked with it"
+                                    .into(),
+                            ),
+                        );
+                    }
+                }
+                (None, Some(_)) => {
+                    for (field, set) in
+                        [("node", f.node.is_some()), ("example", f.example.is_some())]
+                    {
+                        if set {
+                            doc.error(
+                                &fp.key(field),
+                                format!(
+                                    "fact `{group}.{name}` has a `value`: `{field}` is not used"
+                                ),
+                                Some(FACT_HELP.into()),
+                            );
+                        }
+                    }
+                }
+                (Some(_), Some(_)) => doc.error(
+                    &fp,
+                    format!("fact `{group}.{name}` has both `run` and `value`"),
+                    Some(FACT_HELP.into()),
+                ),
+                (None, None) => doc.error(
+                    &fp,
+                    format!("fact `{group}.{name}` has neither `run` nor `value`"),
+                    Some(FACT_HELP.into()),
+                ),
+            }
+        }
+    }
+    // Values are made from command facts only, so every one renders from the examples.
+    if parse_cidr(&lab.subnet).is_some()
+        && let Err((group, name, e)) = crate::content::template::Facts::try_example(lab)
+    {
+        doc.error(
+            &root.key(&group).key(&name).key("value"),
+            format!("fact `{group}.{name}` does not render: {e:#}"),
+            Some("a value may look up command facts and lab values, not other values".into()),
+        );
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -601,6 +744,36 @@ files = [{ path = "/var/www/i", content = "{{ this.name }} {{ secrets.pw }} {{ n
             Ok(_) => vec![],
             Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn facts_are_checked_with_file_and_line() {
+        let facts = "\n[facts.tool]\n\
+            version = { node = \"a\", run = \"tool --version\", example = \"3\" }\n\
+            home = { value = \"/opt/tool/{{ tool.version }}\" }\n";
+        let lab = load(Path::new("t.toml"), format!("{GOOD}{facts}")).unwrap();
+        assert_eq!(
+            crate::content::template::Facts::example(&lab).lab["tool"]["home"],
+            "/opt/tool/3"
+        );
+        let bad = "\n[facts.node]\n\
+            version = { node = \"nope\", run = \"x\" }\n\
+            both = { node = \"a\", run = \"x\", example = \"1\", value = \"y\" }\n\
+            [facts.tool]\n\
+            home = { value = \"/opt/{{ tool.nope }}\" }\n\
+            spelt = { nod = \"a\", run = \"x\", example = \"1\" }\n";
+        let p = problems(&format!("{GOOD}{bad}"));
+        let has = |line: usize, what: &str| {
+            p.iter()
+                .any(|d| d.starts_with(&format!("labs/t.toml:{line}:")) && d.contains(what))
+        };
+        // GOOD has 20 lines; the section starts on line 22.
+        assert!(has(22, "`node` cannot name a group of facts"), "{p:#?}");
+        assert!(has(23, "on unknown node `nope`"), "{p:#?}");
+        assert!(has(23, "has no example value"), "{p:#?}");
+        assert!(has(24, "has both `run` and `value`"), "{p:#?}");
+        assert!(has(26, "`tool.home` does not render"), "{p:#?}");
+        assert!(has(27, "unknown field `nod`"), "{p:#?}");
     }
 
     #[test]

@@ -648,7 +648,7 @@ fn example_context(lab: &Lab) -> crate::content::template::Context {
     crate::content::template::Context::new(
         lab,
         &lab.id,
-        &crate::content::template::Facts::example(),
+        &crate::content::template::Facts::example(lab),
         &secrets,
     )
 }

@@ -162,7 +162,7 @@ pub fn load(
         }
         // Templates render whatever else is wrong (the lab, when given, is valid).
         if let Some(lab) = lab {
-            let facts = crate::content::template::Facts::example();
+            let facts = crate::content::template::Facts::example(lab);
             let secrets: BTreeMap<String, String> = lab
                 .secrets
                 .keys()

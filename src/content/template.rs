@@ -2,9 +2,9 @@
 //! address, interface, version or password, so the same content runs on every backend.
 //!
 //! Names available: `lab.id`, `lab.name`, `subnet`, `prefix`, `iface`, `vip`,
-//! `node["NAME"].ip` / `.name` / `.role`, `this` (the node a file or command is for), `pg.version`,
-//! `pg.datadir`, `pg.confdir`, `pg.bindir`, `secrets.NAME`, `alerts.url`, and in checks `run_id`. An unknown name is an error, never an
-//! empty string.
+//! `node["NAME"].ip` / `.name` / `.role`, `this` (the node a file or command is for), the lab's
+//! own facts as `GROUP.NAME` (its `[facts]`), `secrets.NAME`, `alerts.url`, and in checks
+//! `run_id`. An unknown name is an error, never an empty string.
 //!
 //! Content may only *look values up*: `{{ name }}`, `{{ name.field }}`, `{{ name["key"] }}`.
 //! Statements (`{% for %}`, `{% macro %}`, `{% include %}`...), filters, calls and operators are
@@ -23,7 +23,7 @@ use crate::content::lab::{Lab, Node};
 
 /// Shown with template errors.
 pub const HELP: &str = "known values: lab.id, lab.name, subnet, prefix, iface, vip, node[\"NAME\"].ip, \
-     this.name, this.ip, pg.version, pg.datadir, pg.confdir, pg.bindir, secrets.NAME, alerts.url, run_id (checks)";
+     this.name, this.ip, GROUP.NAME (the lab's [facts]), secrets.NAME, alerts.url, run_id (checks)";
 
 /// Instructions one render may run: a lookup costs a handful, so this is thousands of lookups,
 /// and a runaway text stops within milliseconds.
@@ -32,11 +32,15 @@ const FUEL: u64 = 50_000;
 /// Nesting depth a render may reach (lookups need 1-2).
 const RECURSION_LIMIT: usize = 16;
 
-/// What a backend found out about the software inside its nodes.
+/// Fact values by group, then name: `{{ GROUP.NAME }}`.
+pub type FactValues = BTreeMap<String, BTreeMap<String, String>>;
+
+/// What the lab found out about its running nodes.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Facts {
-    /// PostgreSQL major version installed in the nodes ("15" on Debian 12); empty when absent.
-    pub pg_version: String,
+    /// The lab file's `[facts]` as asked on the running nodes, values made from them included.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lab: FactValues,
     /// The network as the backend made it, where it does not follow the lab file (multipass).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<NetworkFacts>,
@@ -59,18 +63,64 @@ pub struct NetworkFacts {
 }
 
 impl Facts {
-    /// Plausible values for checking that templates resolve, without a running lab.
-    pub fn example() -> Facts {
+    /// Plausible values for checking that templates resolve, without a running lab: the lab's
+    /// command facts take their `example`. A lab whose values do not render (validation reports
+    /// it) gets its examples only.
+    pub fn example(lab: &Lab) -> Facts {
+        let lab_facts = Facts::try_example(lab).unwrap_or_else(|_| examples(lab));
         Facts {
-            pg_version: "15".into(),
+            lab: lab_facts,
             network: None,
         }
     }
+
+    /// The examples of the lab's command facts with its values made from them; an error names
+    /// the group and name of the value that does not render.
+    pub fn try_example(lab: &Lab) -> Result<FactValues, (String, String, Error)> {
+        with_values(lab, examples(lab))
+    }
+}
+
+fn examples(lab: &Lab) -> FactValues {
+    lab.facts
+        .iter()
+        .map(|(g, facts)| {
+            let found = facts
+                .iter()
+                .filter(|(_, f)| f.run.is_some())
+                .map(|(n, f)| (n.clone(), f.example.clone().unwrap_or_default()))
+                .collect();
+            (g.clone(), found)
+        })
+        .collect()
+}
+
+/// The lab's command facts as `asked` (group -> name -> value) plus its values made from them.
+pub fn with_values(lab: &Lab, asked: FactValues) -> Result<FactValues, (String, String, Error)> {
+    let facts = Facts {
+        lab: asked.clone(),
+        network: None,
+    };
+    let ctx = Context::new(lab, &lab.id, &facts, &BTreeMap::new());
+    let mut out = asked;
+    for (group, defs) in &lab.facts {
+        for (name, f) in defs {
+            if let Some(v) = &f.value {
+                let rendered = ctx
+                    .render(v)
+                    .map_err(|e| (group.clone(), name.clone(), e))?;
+                out.entry(group.clone())
+                    .or_default()
+                    .insert(name.clone(), rendered);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The values one lab offers to templates.
 pub struct Context {
-    base: BTreeMap<&'static str, Value>,
+    base: BTreeMap<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -92,7 +142,6 @@ impl Context {
             .iter()
             .map(|n| (n.name.as_str(), node_value(n)))
             .collect();
-        let v = &facts.pg_version;
         let mut base = BTreeMap::new();
         base.insert("lab", ser(context! { id => &lab.id, name => lab_name }));
         base.insert("subnet", Value::from(lab.subnet.clone()));
@@ -102,16 +151,11 @@ impl Context {
             base.insert("vip", Value::from(vip.clone()));
         }
         base.insert("node", ser(&nodes));
-        if !v.is_empty() {
-            base.insert(
-                "pg",
-                ser(context! {
-                    version => v,
-                    datadir => format!("/var/lib/postgresql/{v}/main"),
-                    confdir => format!("/etc/postgresql/{v}/main"),
-                    bindir => format!("/usr/lib/postgresql/{v}/bin"),
-                }),
-            );
+        // Groups are names of their own (`{{ pg.version }}`); validation keeps them off the
+        // built-in names, which win all the same.
+        let mut groups: BTreeMap<String, Value> = BTreeMap::new();
+        for (group, values) in &facts.lab {
+            groups.insert(group.clone(), ser(values));
         }
         base.insert("secrets", ser(secrets));
         if let Some(a) = &lab.alerts
@@ -122,27 +166,32 @@ impl Context {
                 ser(context! { url => format!("http://{}:{}/", n.address, a.port), node => &a.node, log => &a.log, port => a.port }),
             );
         }
+        let mut base: BTreeMap<String, Value> =
+            base.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        for (group, v) in groups {
+            base.entry(group).or_insert(v);
+        }
         Context { base }
     }
 
     /// The same values plus `this`, the node the text is for.
     pub fn for_node(&self, node: &Node) -> Context {
         let mut base = self.base.clone();
-        base.insert("this", ser(node_value(node)));
+        base.insert("this".into(), ser(node_value(node)));
         Context { base }
     }
 
     /// The same values plus `name` (e.g. a drill's `baseline`).
     pub fn with(&self, name: &'static str, value: impl Serialize) -> Context {
         let mut base = self.base.clone();
-        base.insert(name, ser(value));
+        base.insert(name.into(), ser(value));
         Context { base }
     }
 
     /// The same values plus `run_id`, unique to one run of a check (for probe rows and markers).
     pub fn with_run_id(&self, run_id: &str) -> Context {
         let mut base = self.base.clone();
-        base.insert("run_id", Value::from(run_id.to_string()));
+        base.insert("run_id".into(), Value::from(run_id.to_string()));
         Context { base }
     }
 
@@ -243,7 +292,7 @@ enum Key<'a> {
     Item(&'a str),
 }
 
-const ONLY_LOOKUPS: &str = "content may only look values up, as `{{ vip }}`, `{{ pg.datadir }}` or \
+const ONLY_LOOKUPS: &str = "content may only look values up, as `{{ vip }}`, `{{ secrets.NAME }}` or \
      `{{ node[\"NAME\"].ip }}`";
 
 /// Every `{{ ... }}` of `text`, or an error for a statement or an expression that is not a lookup.
@@ -413,6 +462,9 @@ name = "pg-primary"
 address = "10.1.0.30"
 role = "r"
 [roles.r]
+[facts.pg]
+version = { node = "pg-primary", run = "echo 15", example = "15" }
+datadir = { value = "/var/lib/postgresql/{{ pg.version }}/main" }
 "#
             .into(),
         )
@@ -423,7 +475,8 @@ role = "r"
     fn renders_lab_values() {
         let lab = lab();
         let secrets = BTreeMap::from([("pw".to_string(), "s3cret".to_string())]);
-        let ctx = Context::new(&lab, "mylab", &Facts::example(), &secrets).for_node(&lab.nodes[0]);
+        let ctx =
+            Context::new(&lab, "mylab", &Facts::example(&lab), &secrets).for_node(&lab.nodes[0]);
         let out = ctx
             .render("{{ node[\"pg-primary\"].ip }} {{ iface }} {{ vip }}/{{ prefix }} {{ pg.datadir }} {{ secrets.pw }} {{ this.name }} {{ lab.name }}\n")
             .unwrap();
@@ -436,7 +489,7 @@ role = "r"
     #[test]
     fn unknown_values_are_errors() {
         let lab = lab();
-        let ctx = Context::new(&lab, "t", &Facts::example(), &BTreeMap::new());
+        let ctx = Context::new(&lab, "t", &Facts::example(&lab), &BTreeMap::new());
         assert!(ctx.render("{{ node[\"nope\"].ip }}").is_err());
         assert!(ctx.render("{{ secrets.missing }}").is_err());
         assert!(ctx.render("{{ vipp }}").is_err());
@@ -449,7 +502,7 @@ role = "r"
     #[test]
     fn undefined_errors_name_the_missing_part() {
         let lab = lab();
-        let ctx = Context::new(&lab, "t", &Facts::example(), &BTreeMap::new());
+        let ctx = Context::new(&lab, "t", &Facts::example(&lab), &BTreeMap::new());
         let e = message(ctx.render("ping {{ node.nope.ip }} now"));
         assert!(
             e.contains("`node.nope` is undefined: `node` has `pg-primary`"),
@@ -474,7 +527,7 @@ role = "r"
     #[test]
     fn only_lookups_are_allowed() {
         let lab = lab();
-        let ctx = Context::new(&lab, "t", &Facts::example(), &BTreeMap::new());
+        let ctx = Context::new(&lab, "t", &Facts::example(&lab), &BTreeMap::new());
         for t in [
             "{% for i in range(10) %}x{% endfor %}",
             "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",

@@ -622,7 +622,7 @@ mod tests {
         // The record keeps drill results as JSON under `drills`, the shape lab.json has always had.
         let record = serde_json::json!({
             "name": "lab", "lesson": "l", "backend": "netns", "created": 0, "phase": "ready",
-            "facts": serde_json::to_value(crate::content::template::Facts::example()).unwrap(),
+            "facts": serde_json::to_value(crate::content::template::Facts::default()).unwrap(),
             "nodes": {},
             "drills": {
                 "kept": {"drill": "kept", "title": "t", "claim": "c", "at": 5, "runs": [],

@@ -312,7 +312,7 @@ fn exercise(case: &Case, refs: &Refs) -> Result<(), String> {
                 let ctx = halab::content::template::Context::new(
                     &l,
                     &l.id,
-                    &halab::content::template::Facts::example(),
+                    &halab::content::template::Facts::example(&l),
                     &BTreeMap::new(),
                 );
                 let _ = ctx.render("{{ vip }} {{ node.nope }}");
