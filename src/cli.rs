@@ -1,9 +1,13 @@
 //! Command-line definitions (clap) and nothing else: the words a trainee types, their help, and
-//! the examples `--help` teaches with.
+//! the examples `--help` teaches with. Examples are written with placeholders (`LESSON`, `NODE`,
+//! `STEP`, `DRILL`, `ASSISTED_DRILL`) that `parse` fills from the first lesson when help is asked
+//! for, so no lesson's names are written here.
+//!
+//! Must not: run a command or read a lab (only the content's names, for help).
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::backend::BackendKind;
 use crate::state::LabName;
@@ -12,13 +16,13 @@ use crate::state::LabName;
 #[command(
     name = "halab",
     version,
-    about = "A live lab for \"Dhruv builds the system that never goes down\": nginx load balancing, \
-             keepalived, PostgreSQL replication, on your own machine",
+    about = "A live lab for a lesson's systems, built on your own machine, graded as you go",
     long_about = None,
-    after_help = "Start here:\n  sudo halab start ch32        build the lab (8 nodes) for chapter 32\n  \
-                  sudo halab status            see the nodes and who holds the floating IP\n  \
-                  sudo halab shell lb-01       get a root shell on a node\n  \
-                  sudo halab destroy           remove the lab and everything it made"
+    after_help = "Start here:\n  \
+                  sudo halab start LESSON\n      build the lab of a lesson (`halab lessons` lists them)\n  \
+                  sudo halab status\n      see the nodes and who holds the floating IP\n  \
+                  sudo halab shell NODE\n      get a root shell on a node\n  \
+                  sudo halab destroy\n      remove the lab and everything it made"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -39,15 +43,15 @@ pub struct Global {
 pub enum Command {
     /// Build the lab for a lesson; resumes a half-built lab and leaves a running one alone
     #[command(
-        after_help = "Examples:\n  sudo halab start ch32\n  sudo halab start ch32 --lab team-a --yes"
+        after_help = "Examples:\n  sudo halab start LESSON\n  sudo halab start LESSON --lab team-a --yes"
     )]
     Start(StartArgs),
     /// Show each node's address, state and services, and which node holds the floating IP
     Status(StatusArgs),
     /// Run one command on a node as root; exits with the command's exit code
-    #[command(after_help = "Examples:\n  sudo halab exec app-02 -- hostname\n  \
-                            sudo halab exec client -- curl -s 10.0.0.21:8080\n  \
-                            sudo halab exec lb-01 -- nginx -t")]
+    #[command(after_help = "Examples:\n  sudo halab exec NODE -- hostname\n  \
+                            sudo halab exec NODE -- ip -4 -brief address\n  \
+                            sudo halab exec NODE -- systemctl --failed")]
     Exec(ExecArgs),
     /// Open an interactive root shell on a node (its prompt names the node)
     Shell(ShellArgs),
@@ -56,8 +60,8 @@ pub enum Command {
     /// Grade the lab: every step's checks, the failing commands' real output, hints
     #[command(
         after_help = "Exit status: 0 every step passes, 1 some fail, 2 halab or backend error.\n\n\
-                            Examples:\n  sudo halab check\n  sudo halab check --step keepalived\n  \
-                            sudo halab check --format junit > ch32.xml"
+                            Examples:\n  sudo halab check\n  sudo halab check --step STEP\n  \
+                            sudo halab check --format junit > LESSON.xml"
     )]
     Check(CheckArgs),
     /// Show the next hint for the step you are on
@@ -65,12 +69,12 @@ pub enum Command {
     /// Apply a step's reference solution (solving unfinished earlier steps first)
     #[command(
         after_help = "For instructors, demos and tests; the trainee's own work on those steps is replaced.\n\n\
-                            Examples:\n  sudo halab solve\n  sudo halab solve --step pg-standby"
+                            Examples:\n  sudo halab solve\n  sudo halab solve --step STEP"
     )]
     Solve(SolveArgs),
     /// Put the lab back to its start (or the start of a step); the trainee's files are saved first
     #[command(
-        after_help = "Examples:\n  sudo halab reset\n  sudo halab reset --to pg-standby\n  sudo halab reset --all"
+        after_help = "Examples:\n  sudo halab reset\n  sudo halab reset --to STEP\n  sudo halab reset --all"
     )]
     Reset(ResetArgs),
     /// List the labs on this machine: backend, lesson, current step, steps passed, last check
@@ -81,8 +85,8 @@ pub enum Command {
                       the chapter's table.\n\
                       Each puts the lab back, or says what it left changed and how to rebuild it.\n\
                       Results are kept: `halab check --drills` grades them against the lesson's limits.\n\n\
-                      Examples:\n  sudo halab drill app-down\n  sudo halab drill lb-failover --format json\n  \
-                      sudo halab drill db-failover --promote\n  sudo halab drill all"
+                      Examples:\n  sudo halab drill DRILL\n  sudo halab drill DRILL --format json\n  \
+                      sudo halab drill ASSISTED_DRILL --assist\n  sudo halab drill all"
     )]
     Drill(DrillArgs),
     /// Show what arrived at the lab's alert sink (the health check's alerts)
@@ -135,9 +139,9 @@ pub struct StartArgs {
 pub struct DrillArgs {
     /// The drill (`all` runs every drill of the lesson, the chapter's table)
     pub name: String,
-    /// Promote the standby yourself when the drill needs it, instead of waiting for the trainee
+    /// Let halab make the move a drill waits for you to make (the drill names it while it waits)
     #[arg(long)]
-    pub promote: bool,
+    pub assist: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -168,7 +172,7 @@ pub struct StatusArgs {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// The node to run on (e.g. `client`, `lb-01`)
+    /// The node to run on (a name `halab status` lists)
     pub node: String,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -261,4 +265,81 @@ pub struct ValidateArgs {
     /// Lesson or lab files, or directories holding them
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+/// The names help examples are written with, and what they stand for in one lesson.
+struct Examples {
+    lesson: String,
+    node: String,
+    step: String,
+    drill: String,
+    assisted_drill: String,
+}
+
+impl Examples {
+    /// From the first lesson of the content and its lab: a node and a step from the middle
+    /// (past the first, often trivial, ones), its first drill and its first drill with an assist.
+    fn from_content() -> Option<Examples> {
+        let catalog = crate::content::Catalog::load().ok()?;
+        let (_, lesson) = catalog.lessons.first()?;
+        let (_, lab) = catalog.lab(&lesson.lab)?;
+        let drill = lesson.drills.first();
+        let assisted = lesson.drills.iter().find(|d| {
+            d.runs
+                .iter()
+                .any(|r| r.measure.iter().any(|m| m.assist.is_some()))
+        });
+        Some(Examples {
+            lesson: lesson.id.clone(),
+            node: lab.nodes.get(lab.nodes.len() / 2)?.name.clone(),
+            step: lesson.steps.get(lesson.steps.len() / 2)?.id.clone(),
+            drill: drill.map_or("DRILL".into(), |d| d.id.clone()),
+            assisted_drill: assisted.or(drill).map_or("DRILL".into(), |d| d.id.clone()),
+        })
+    }
+
+    fn fill(&self, text: &str) -> String {
+        let words =
+            regex::Regex::new(r"\b(LESSON|NODE|STEP|ASSISTED_DRILL|DRILL)\b").expect("regex");
+        words
+            .replace_all(text, |c: &regex::Captures<'_>| match &c[1] {
+                "LESSON" => self.lesson.clone(),
+                "NODE" => self.node.clone(),
+                "STEP" => self.step.clone(),
+                "ASSISTED_DRILL" => self.assisted_drill.clone(),
+                _ => self.drill.clone(),
+            })
+            .into_owned()
+    }
+}
+
+/// Fill the placeholders of every `after_help` below `cmd`.
+fn with_examples(cmd: clap::Command, ex: &Examples) -> clap::Command {
+    let help = cmd.get_after_help().map(|h| ex.fill(&h.to_string()));
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let mut cmd = match help {
+        Some(h) => cmd.after_help(h),
+        None => cmd,
+    };
+    for n in names {
+        cmd = cmd.mut_subcommand(n, |c| with_examples(c, ex));
+    }
+    cmd
+}
+
+/// Parse the command line; when help is asked for, its examples name the first lesson's own
+/// nodes, steps and drills (placeholders stay when the content does not load).
+pub fn parse() -> Cli {
+    let wants_help = std::env::args_os()
+        .skip(1)
+        .any(|a| a == "--help" || a == "-h" || a == "help");
+    let mut cmd = Cli::command();
+    if wants_help && let Some(ex) = Examples::from_content() {
+        cmd = with_examples(cmd, &ex);
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

@@ -138,8 +138,9 @@ fn netns() -> Vec<Item> {
     let wanted: BTreeSet<String> = crate::content::Catalog::load()
         .map(|c| c.labs().flat_map(|l| l.all_packages()).collect())
         .unwrap_or_default();
+    let count = wanted.len();
     items.push(packages_item(
-        "the labs' packages on the host (nginx, keepalived, postgresql...)",
+        &format!("the labs' packages on the host ({count} named by the lab files)"),
         &wanted,
     ));
     items

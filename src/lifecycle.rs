@@ -581,7 +581,7 @@ pub fn status(open: &OpenLab) -> Result<LabStatus> {
         backend: open.record.backend,
         phase: open.record.phase,
         vip: lab.vip.clone(),
-        // Two holders at once is a real state (a killed keepalived leaves its address behind).
+        // Two holders at once is a real state (a killed daemon can leave its address behind).
         vip_holder: (!holders.is_empty()).then(|| holders.join(",")),
         nodes: per_node.into_iter().map(|(n, _)| n).collect(),
     })

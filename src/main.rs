@@ -1,8 +1,6 @@
-use clap::Parser;
-
 fn main() {
     halab::ui::init_colors();
-    let cli = halab::cli::Cli::parse();
+    let cli = halab::cli::parse();
     let code = match halab::commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

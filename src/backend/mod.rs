@@ -121,7 +121,7 @@ pub trait Backend: Sync {
     fn restore(&self, nodes: &[String], progress: &Progress) -> Result<Vec<String>>;
 
     /// What of this lab exists on this backend now, one item a line (`namespace halab-x-sw`,
-    /// `container app-01`): what `down` would remove. Looked up by the names halab derives from
+    /// `container NODE`): what `down` would remove. Looked up by the names halab derives from
     /// the lab's name, never by asking the lab's record; empty when the backend is absent.
     fn leftovers(&self) -> Result<Vec<String>>;
 

@@ -1,4 +1,4 @@
-//! `halab drill NAME|all [--promote] [--format text|json]`: run a lesson's failure drill (or all
+//! `halab drill NAME|all [--assist] [--format text|json]`: run a lesson's failure drill (or all
 //! of them as the chapter's table) and show the measured figures. Exit 0 when every run met the
 //! lesson's limits, 1 when not.
 
@@ -12,7 +12,7 @@ use crate::ui::{self, Problem};
 pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
     let (_hold, open, _catalog, lesson) =
         super::open_held(g.lab.as_ref(), &format!("drill {}", a.name))?;
-    let opts = Options { promote: a.promote };
+    let opts = Options { assist: a.assist };
     let ids: Vec<&str> = lesson.drills.iter().map(|d| d.id.as_str()).collect();
     if a.name == "all" {
         let mut results = Vec::new();

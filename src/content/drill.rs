@@ -34,13 +34,14 @@ pub struct Drill {
     /// Numbered writes at a fixed rate during every run: what was committed, and what survived.
     #[serde(default)]
     pub writes: Option<Writes>,
-    /// Settings shown with the results, because they explain them (e.g. nginx's timeouts).
+    /// Settings shown with the results, because they explain them (e.g. a proxy's timeouts).
     #[serde(default)]
     pub context: Vec<Shown>,
-    /// Where the VRRP takeover time comes from: a backup's keepalived configuration.
+    /// Figures the lesson computes from the lab's own configuration before the runs (e.g. a
+    /// protocol's own takeover time): every run reports them, shown beside the chapter's claims.
     #[serde(default)]
-    pub vrrp: Option<VrrpSource>,
-    /// The runs, in order (e.g. a graceful stop, then a crash).
+    pub figures: Vec<DerivedFigure>,
+    /// The runs, in order (e.g. a clean stop, then a crash).
     pub runs: Vec<Run>,
     /// What the drill leaves changed and how to rebuild it; shown after it (templates).
     #[serde(default)]
@@ -86,6 +87,9 @@ pub struct Writes {
     pub timeout_ms: u64,
     /// After the run: prints, one per line, the numbers of the rows that survived.
     pub read: NodeCommand,
+    /// What a missing row means, shown with the count (e.g. the replication mode that loses it).
+    #[serde(default)]
+    pub lost_means: Option<String>,
 }
 
 /// A command whose output is shown with a drill's results.
@@ -96,13 +100,28 @@ pub struct Shown {
     pub run: String,
 }
 
-/// A node's keepalived configuration, for VRRP's own takeover time:
-/// 3 x advert_int + (256 - priority) / 256 x advert_int.
+/// A figure computed by a command on a node: the lesson does the arithmetic (e.g. from a
+/// configuration file, in shell or awk), halab only reads the number it prints.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct VrrpSource {
+pub struct DerivedFigure {
+    /// Its name in thresholds and reports.
+    pub id: String,
+    /// How reports name it beside the chapter's claims, e.g. "the protocol's own figure".
+    pub title: String,
+    /// The node the command runs on.
     pub node: String,
-    /// The configuration file (a template).
-    pub path: String,
+    /// Run with `bash -c` as root (a template); prints one number, in seconds.
+    pub run: String,
+}
+
+/// What a drill waits for the trainee to do, and what halab runs instead when asked to
+/// (`halab drill ID --assist`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Assist {
+    /// The trainee's move, shown while the drill waits (e.g. "take over by hand").
+    pub label: String,
+    /// The commands halab runs itself with `--assist`, before it starts waiting.
+    pub run: Vec<NodeCommand>,
 }
 
 /// When a measure's clock starts.
@@ -132,10 +151,9 @@ pub struct Measure {
     /// The chapter's own figure for it, in seconds, shown beside the measurement.
     #[serde(default)]
     pub claim_s: Option<f64>,
-    /// With `--promote`, halab runs these itself before waiting (else it waits for the
-    /// trainee to do it).
+    /// A move the trainee makes while this measure waits; `--assist` makes halab make it.
     #[serde(default)]
-    pub with_promote: Vec<NodeCommand>,
+    pub assist: Option<Assist>,
 }
 
 /// A figure must stay at or below a limit.
@@ -196,7 +214,6 @@ pub const STREAM_FIGURES: &[&str] = &[
     "failed_window_s",
     "rows_committed",
     "rows_lost",
-    "vrrp_s",
 ];
 
 impl Drill {
@@ -224,8 +241,8 @@ impl Drill {
         for (i, s) in self.context.iter().enumerate() {
             out.push((at.key("context").index(i).key("run"), &s.run));
         }
-        if let Some(v) = &self.vrrp {
-            out.push((at.key("vrrp").key("path"), &v.path));
+        for (i, f) in self.figures.iter().enumerate() {
+            out.push((at.key("figures").index(i).key("run"), &f.run));
         }
         if let Some(l) = &self.leaves {
             out.push((at.key("leaves"), l));
@@ -247,8 +264,11 @@ impl Drill {
             for (mi, m) in r.measure.iter().enumerate() {
                 let mp = rp.key("measure").index(mi);
                 out.push((mp.key("until"), &m.until));
-                for (i, c) in m.with_promote.iter().enumerate() {
-                    out.push((mp.key("with_promote").index(i).key("run"), &c.run));
+                if let Some(a) = &m.assist {
+                    out.push((mp.key("assist").key("label"), &a.label));
+                    for (i, c) in a.run.iter().enumerate() {
+                        out.push((mp.key("assist").key("run").index(i).key("run"), &c.run));
+                    }
                 }
             }
         }
@@ -275,8 +295,8 @@ impl Drill {
         for (i, s) in self.context.iter().enumerate() {
             out.push((at.key("context").index(i).key("node"), &s.node));
         }
-        if let Some(v) = &self.vrrp {
-            out.push((at.key("vrrp").key("node"), &v.node));
+        for (i, f) in self.figures.iter().enumerate() {
+            out.push((at.key("figures").index(i).key("node"), &f.node));
         }
         for (ri, r) in self.runs.iter().enumerate() {
             let rp = at.key("runs").index(ri);
@@ -298,8 +318,8 @@ impl Drill {
             for (mi, m) in r.measure.iter().enumerate() {
                 let mp = rp.key("measure").index(mi);
                 out.push((mp.key("node"), &m.node));
-                for (i, c) in m.with_promote.iter().enumerate() {
-                    out.push((mp.key("with_promote").index(i).key("node"), &c.node));
+                for (i, c) in m.assist.iter().flat_map(|a| &a.run).enumerate() {
+                    out.push((mp.key("assist").key("run").index(i).key("node"), &c.node));
                 }
             }
         }
@@ -337,6 +357,42 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             1.0..=MAX_TIMEOUT_MS,
             format!("write a timeout from 1 to {MAX_TIMEOUT_MS} ms, e.g. `3000`"),
         );
+    }
+    let mut figure_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, f) in d.figures.iter().enumerate() {
+        let fp = dp.key("figures").index(i).key("id");
+        if let Some(first) = figure_ids.insert(&f.id, i) {
+            doc.error(
+                &fp,
+                format!(
+                    "figure `{}` appears twice in drill `{}` (also figures[{first}])",
+                    f.id, d.id
+                ),
+                Some("give each figure of a drill its own id".into()),
+            );
+        } else if STREAM_FIGURES.contains(&f.id.as_str()) {
+            doc.error(
+                &fp,
+                format!(
+                    "figure `{}` has the name of a figure every run reports",
+                    f.id
+                ),
+                Some(format!(
+                    "choose another id; taken: {}",
+                    STREAM_FIGURES.join(", ")
+                )),
+            );
+        } else if let Some(r) = d
+            .runs
+            .iter()
+            .find(|r| r.measure.iter().any(|m| m.id == f.id))
+        {
+            doc.error(
+                &fp,
+                format!("figure `{}` is also a measure of run `{}`", f.id, r.id),
+                Some("give the figure and the measure different ids".into()),
+            );
+        }
     }
     let mut run_ids: BTreeMap<&str, usize> = BTreeMap::new();
     for (ri, r) in d.runs.iter().enumerate() {

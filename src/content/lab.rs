@@ -20,7 +20,7 @@ pub struct Lab {
     pub id: String,
     /// One line shown in listings.
     pub title: String,
-    /// The lab's IPv4 subnet in CIDR form, e.g. `10.0.0.0/24`. Every address lies inside it.
+    /// The lab's IPv4 subnet in CIDR form, e.g. `192.0.2.0/24`. Every address lies inside it.
     pub subnet: String,
     /// The name of each node's lab interface, as the lesson shows it (`{{ iface }}`).
     #[serde(default = "default_iface")]
@@ -314,9 +314,9 @@ fn check_names(
 }
 
 const PACKAGE_HELP: &str = "write one Debian package name per string: lowercase letters, digits, \
-     `+`, `-` and `.`, starting with a letter or digit, e.g. `nginx` (no options, no spaces)";
+     `+`, `-` and `.`, starting with a letter or digit, e.g. `openssh-server` (no options, no spaces)";
 const UNIT_HELP: &str = "write one systemd unit name per string: letters, digits and `:_.@-`, \
-     e.g. `nginx` or `postgresql@15-main` (no spaces, no shell)";
+     e.g. `ssh` or `getty@tty1` (no spaces, no shell)";
 
 /// Field names per place in a lab file, for "did you mean".
 fn lab_fields(p: &DocPath) -> &'static [&'static str] {
@@ -358,7 +358,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
         doc.error(
             &root.key("subnet"),
             format!("`{}` is not an IPv4 subnet", lab.subnet),
-            Some("write it in CIDR form with a prefix from /8 to /30, e.g. `10.0.0.0/24`".into()),
+            Some("write it in CIDR form with a prefix from /8 to /30, e.g. `192.0.2.0/24`".into()),
         );
     }
     if !is_iface_name(&lab.iface) {
@@ -395,7 +395,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
             doc.error(
                 path,
                 format!("{what} `{value}` is not an IPv4 address"),
-                Some("write four numbers, e.g. `10.0.0.20` (no prefix length)".into()),
+                Some("write four numbers, e.g. `192.0.2.20` (no prefix length)".into()),
             );
             return None;
         };
@@ -528,7 +528,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
                 doc.error(
                     &fp.key("path"),
                     format!("file path `{}` is not absolute", f.path),
-                    Some("write the full path on the node, e.g. `/etc/nginx/conf.d/x.conf`".into()),
+                    Some("write the full path on the node, e.g. `/etc/myapp/conf.d/x.conf`".into()),
                 );
             }
             if let Some(first) = paths.insert(&f.path, i) {
@@ -551,7 +551,7 @@ fn check(lab: &Lab, doc: &mut Doc) {
     {
         let mut stand_in = lab.clone();
         if net.is_none() {
-            stand_in.subnet = "10.0.0.0/24".into();
+            stand_in.subnet = "192.0.2.0/24".into();
         }
         if let Some(a) = &mut stand_in.alerts
             && lab.node(&a.node).is_none()

@@ -271,8 +271,8 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
         [a, Seg::Index(_), b] if key(a, "drills") && key(b, "writes") => {
             struct_fields::<super::drill::Writes>()
         }
-        [a, Seg::Index(_), b] if key(a, "drills") && key(b, "vrrp") => {
-            struct_fields::<super::drill::VrrpSource>()
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "figures") => {
+            struct_fields::<super::drill::DerivedFigure>()
         }
         [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "ready") => {
             struct_fields::<super::drill::Precondition>()
@@ -287,6 +287,11 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
             if key(a, "drills") && key(b, "runs") && key(c, "measure") =>
         {
             struct_fields::<super::drill::Measure>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_), d]
+            if key(a, "drills") && key(b, "runs") && key(c, "measure") && key(d, "assist") =>
+        {
+            struct_fields::<super::drill::Assist>()
         }
         [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_)]
             if key(a, "drills") && key(b, "runs") && key(c, "pass") =>
@@ -511,7 +516,7 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                         &pp,
                         format!("edited path `{r}` is not an absolute path"),
                         Some(
-                            "write the full path on the node, e.g. `/etc/nginx` (a template such \
+                            "write the full path on the node, e.g. `/etc/myapp` (a template such \
                              as `{{ pg.confdir }}` may start it)"
                                 .into(),
                         ),
@@ -737,7 +742,6 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             let baseline_of = |r: &super::drill::Run| -> BTreeMap<String, String> {
                 r.baseline.keys().map(|k| (k.clone(), "0".into())).collect()
             };
-            let vrrp_path = dp.key("vrrp").key("path");
             for (place, text) in d.texts(&dp) {
                 let baselines: Vec<(Option<&str>, BTreeMap<String, String>)> =
                     match &place.0[dp.0.len()..] {
@@ -761,34 +765,17 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                         plain.with("baseline", &baseline).render(text)
                     };
                     let in_run = run.map(|r| format!(" (in run `{r}`)")).unwrap_or_default();
-                    match rendered {
-                        Err(e) => {
-                            doc.error(
-                                &place,
-                                format!(
-                                    "drill `{}`: template does not render{in_run}: {e:#}",
-                                    d.id
-                                ),
-                                Some(format!(
-                                    "{}; `baseline.NAME` is a name of the run's own `baseline`, \
-                                     in its `fault`, `measure` and `repair`",
-                                    crate::content::template::HELP
-                                )),
-                            );
-                            break;
-                        }
-                        Ok(r) if place == vrrp_path && !super::lab::is_node_path(&r) => {
-                            doc.error(
-                                &place,
-                                format!("keepalived configuration `{r}` is not an absolute path"),
-                                Some(
-                                    "write the full path on the node, e.g. \
-                                     `/etc/keepalived/keepalived.conf`"
-                                        .into(),
-                                ),
-                            );
-                        }
-                        Ok(_) => {}
+                    if let Err(e) = rendered {
+                        doc.error(
+                            &place,
+                            format!("drill `{}`: template does not render{in_run}: {e:#}", d.id),
+                            Some(format!(
+                                "{}; `baseline.NAME` is a name of the run's own `baseline`, \
+                                 in its `fault`, `measure` and `repair`",
+                                crate::content::template::HELP
+                            )),
+                        );
+                        break;
                     }
                 }
             }
@@ -994,6 +981,38 @@ mod tests {
     }
 
     #[test]
+    fn drill_figures_and_assists_are_checked() {
+        broken(
+            "{ id = \"vrrp_s\"",
+            "{ id = \"rows_lost\"",
+            "{ id = \"rows_lost\"",
+            "figure `rows_lost` has the name of a figure every run reports",
+            "choose another id",
+        );
+        broken(
+            "{ id = \"vrrp_s\"",
+            "{ id = \"moved\"",
+            "{ id = \"moved\", title = \"VRRP",
+            "figure `moved` is also a measure of run `graceful`",
+            "different ids",
+        );
+        broken(
+            "assist = { label =",
+            "assist = { lable =",
+            "assist = { lable =",
+            "unknown field `lable`",
+            "did you mean `label`?",
+        );
+        broken(
+            "{ id = \"vrrp_s\", title = \"VRRP's own figure\", node = \"lb-02\"",
+            "{ id = \"vrrp_s\", title = \"VRRP's own figure\", node = \"lb-09\"",
+            "node = \"lb-09\"",
+            "lb-09",
+            "lb-02",
+        );
+    }
+
+    #[test]
     fn drill_intervals_and_timeouts_are_in_range() {
         broken(
             "every_ms = 50, timeout_ms = 10000",
@@ -1094,13 +1113,6 @@ mod tests {
             "paths = [\"{{ pg.confdir }}\",",
         );
         assert!(p.is_empty(), "{p:#?}");
-        broken(
-            "path = \"/etc/keepalived/keepalived.conf\"",
-            "path = \"keepalived.conf\"",
-            "path = \"keepalived.conf\"",
-            "keepalived configuration `keepalived.conf` is not an absolute path",
-            "full path on the node",
-        );
     }
 
     #[test]

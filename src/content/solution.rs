@@ -44,7 +44,7 @@ pub struct SolutionFile {
     pub owner: String,
 }
 
-const PATH_HELP: &str = "write the full path on the node, e.g. `/etc/nginx/sites-available/lb` \
+const PATH_HELP: &str = "write the full path on the node, e.g. `/etc/myapp/conf.d/site.conf` \
      (a template such as `{{ pg.confdir }}` may start it)";
 
 /// "did you mean" for an id the step does not have: the ones it has.

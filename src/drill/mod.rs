@@ -1,8 +1,9 @@
 //! Failure drills: break the trainee's lab on purpose, as a lesson's `[[drills]]` say, and
 //! measure what the chapter claims: requests that failed and for how long, seconds until a
-//! condition holds (the floating IP moved, the alert arrived, the standby was promoted), rows
-//! committed and lost. Traffic starts and ends inside lab nodes (`assets/drill/`). Results are
-//! kept in the lab's record for `halab check --drills`.
+//! condition holds (an address moved, an alert arrived, a replica took over), figures the
+//! lesson computes from the lab's own configuration, rows committed and lost. Traffic starts
+//! and ends inside lab nodes (`assets/drill/`). Results are kept in the lab's record for
+//! `halab check --drills`.
 //!
 //! Must not: name a node, step or command (they are the lesson's), or print results (commands
 //! render them; it only says on stderr what it is doing).
@@ -33,8 +34,9 @@ const POLL: Duration = Duration::from_millis(100);
 /// What the trainee asked for besides the drill.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
-    /// Let halab do the steps the drill otherwise waits for the trainee to do (promotion).
-    pub promote: bool,
+    /// Let halab make the moves the drill otherwise waits for the trainee to make (a measure's
+    /// `assist`).
+    pub assist: bool,
 }
 
 /// One request of the stream, as the node's stream printed it.
@@ -67,8 +69,14 @@ pub struct RunResult {
     pub id: String,
     pub title: String,
     /// Figures by name: `requests`, `failed`, `worst_ms`, `p50_ms`, `failed_window_s`,
-    /// `rows_committed`, `rows_lost`, `vrrp_s`, and each measure's seconds.
+    /// `rows_committed`, `rows_lost`, the drill's own `figures`, and each measure's seconds.
     pub figures: BTreeMap<String, f64>,
+    /// Titles of the drill's own figures, by id, shown beside the chapter's claims.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived_titles: Vec<(String, String)>,
+    /// What a missing row means, shown with the count (the drill's `writes.lost_means`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes_note: Option<String>,
     /// Measures whose condition did not hold within their limit.
     #[serde(default)]
     pub timed_out: Vec<String>,
@@ -167,30 +175,35 @@ pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> 
         let out = sh(open, &ctx, &nc).unwrap_or_else(|e| format!("({e})"));
         context.insert(s.title.clone(), out.trim().to_string());
     }
-    let vrrp = match &drill.vrrp {
-        Some(v) => {
-            let path = ctx.render(&v.path)?;
-            let text = sh(
-                open,
-                &ctx,
-                &NodeCommand {
-                    node: v.node.clone(),
-                    run: format!("cat {}", crate::exec::shell_quote(&path)),
-                },
-            )?;
-            Some(vrrp_takeover(&text).with_context(|| {
-                format!("reading priority and advert_int from {path} on {}", v.node)
-            })?)
-        }
-        None => None,
-    };
+    let mut derived = Vec::new();
+    for f in &drill.figures {
+        let nc = NodeCommand {
+            node: f.node.clone(),
+            run: f.run.clone(),
+        };
+        let out = sh(open, &ctx, &nc)
+            .with_context(|| format!("drill `{}`: figure `{}` on {}", drill.id, f.id, f.node))?;
+        derived.push((
+            f,
+            number(&out).with_context(|| {
+                format!(
+                    "drill `{}`: figure `{}` on {} printed `{}`, not one number",
+                    drill.id,
+                    f.id,
+                    f.node,
+                    out.trim()
+                )
+            })?,
+        ));
+    }
     let mut runs = Vec::new();
     for r in &drill.runs {
         ui::say(format!("drill `{}`, run `{}`: {}", drill.id, r.id, r.title));
         let mut result = run_once(open, drill, r, &ctx, opts)
             .with_context(|| format!("drill `{}`, run `{}`", drill.id, r.id))?;
-        if let Some(v) = vrrp {
-            result.figures.insert("vrrp_s".into(), v);
+        for (f, v) in &derived {
+            result.figures.insert(f.id.clone(), *v);
+            result.derived_titles.push((f.id.clone(), f.title.clone()));
         }
         result.verdicts = judge(&r.pass, &result.figures);
         result.passed = result.verdicts.iter().all(|v| v.passed);
@@ -298,18 +311,9 @@ pub fn grade(lesson: &Lesson, record: &state::LabRecord) -> Vec<StepOutcome> {
         .collect()
 }
 
-/// VRRP's own takeover time for a backup: 3 x advert_int + (256 - priority) / 256 x advert_int.
-pub fn vrrp_takeover(keepalived_conf: &str) -> Option<f64> {
-    let value = |key: &str| -> Option<f64> {
-        keepalived_conf.lines().find_map(|l| {
-            let l = l.split(['#', '!']).next()?.trim();
-            let mut it = l.split_whitespace();
-            (it.next()? == key).then(|| it.next()?.parse().ok())?
-        })
-    };
-    let priority = value("priority")?;
-    let advert = value("advert_int").unwrap_or(1.0);
-    Some(3.0 * advert + (256.0 - priority) / 256.0 * advert)
+/// The one finite number a derived figure's command printed.
+fn number(out: &str) -> Option<f64> {
+    out.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 fn judge(pass: &[Threshold], figures: &BTreeMap<String, f64>) -> Vec<Verdict> {
@@ -472,6 +476,8 @@ fn run_once(
                 .iter()
                 .map(|m| (m.id.clone(), m.title.clone()))
                 .collect(),
+            derived_titles: Vec::new(),
+            writes_note: drill.writes.as_ref().and_then(|w| w.lost_means.clone()),
             verdicts: Vec::new(),
             passed: false,
         };
@@ -552,15 +558,16 @@ fn timeline(
     }
     let mut measured = Vec::new();
     for m in r.measure.iter().filter(|m| m.from == From::Fault) {
-        if !m.with_promote.is_empty() {
-            if opts.promote {
-                for nc in &m.with_promote {
+        if let Some(a) = &m.assist {
+            if opts.assist {
+                ui::say(format!("halab's move: {}", a.label));
+                for nc in &a.run {
                     sh(open, ctx, nc)?;
                 }
             } else {
                 ui::say(format!(
-                    "your move: {} (waiting up to {:.0} s; `--promote` lets halab do it)",
-                    m.title, m.limit_s
+                    "your move: {} (waiting up to {:.0} s for: {}; `--assist` lets halab do it)",
+                    a.label, m.limit_s, m.title
                 ));
             }
         }
@@ -641,13 +648,19 @@ mod tests {
     }
 
     #[test]
-    fn vrrp_figure_follows_rfc_3768() {
-        let conf = "vrrp_instance VI_1 {\n    state BACKUP\n    priority 90\n    advert_int 1\n}\n";
-        let v = vrrp_takeover(conf).unwrap();
-        assert!((v - (3.0 + 166.0 / 256.0)).abs() < 1e-9, "{v}");
-        let conf = "vrrp_instance X {\n  priority 200 # high\n  advert_int 2\n}";
-        assert!((vrrp_takeover(conf).unwrap() - (6.0 + 2.0 * 56.0 / 256.0)).abs() < 1e-9);
-        assert_eq!(vrrp_takeover("no priority here"), None);
+    fn a_derived_figure_is_one_finite_number() {
+        assert_eq!(
+            number(
+                " 3.6484375
+"
+            ),
+            Some(3.6484375)
+        );
+        assert_eq!(number("3"), Some(3.0));
+        assert_eq!(number(""), None);
+        assert_eq!(number("3 4"), None);
+        assert_eq!(number("inf"), None);
+        assert_eq!(number("priority 90"), None);
     }
 
     #[test]
@@ -696,6 +709,8 @@ mod tests {
             first_error: None,
             claims: BTreeMap::new(),
             measure_titles: vec![],
+            derived_titles: vec![],
+            writes_note: None,
             verdicts: vec![],
             passed: false,
         };

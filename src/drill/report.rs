@@ -30,8 +30,13 @@ fn figures(r: &RunResult) -> Vec<String> {
         lines.push(l);
     }
     if let Some(c) = f.get("rows_committed") {
+        let why = r
+            .writes_note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         lines.push(format!(
-            "writes: {c:.0} rows committed, {:.0} of them missing after the failover (asynchronous replication)",
+            "writes: {c:.0} rows committed, {:.0} of them missing after the failover{why}",
             f["rows_lost"]
         ));
     }
@@ -41,13 +46,16 @@ fn figures(r: &RunResult) -> Vec<String> {
             .get(id)
             .map(|c| format!("  (the chapter: {})", secs(*c)))
             .unwrap_or_default();
-        let vrrp = if f.contains_key("vrrp_s") && r.claims.contains_key(id) {
-            format!(", VRRP's own figure {}", secs(f["vrrp_s"]))
+        let derived: String = if r.claims.contains_key(id) {
+            r.derived_titles
+                .iter()
+                .filter_map(|(fid, t)| Some(format!(", {t} {}", secs(*f.get(fid)?))))
+                .collect()
         } else {
             String::new()
         };
         match f.get(id) {
-            Some(v) => lines.push(format!("{title}: {}{claim}{vrrp}", secs(*v))),
+            Some(v) => lines.push(format!("{title}: {}{claim}{derived}", secs(*v))),
             None => lines.push(format!("{title}: did not happen within the limit{claim}")),
         }
     }
@@ -164,12 +172,15 @@ mod tests {
                 ("failed".to_string(), 21.0),
                 ("worst_ms".to_string(), 3007.0),
                 ("p50_ms".to_string(), 1.0),
+                ("takeover_s".to_string(), 3.65),
             ]),
             timed_out: vec![],
             failed_between: Some((0.05, 4.05)),
             first_error: None,
             claims: BTreeMap::from([("moved".to_string(), 3.0)]),
             measure_titles: vec![("moved".into(), "floating IP on lb-02 after".into())],
+            derived_titles: vec![("takeover_s".into(), "the protocol's own figure".into())],
+            writes_note: None,
             verdicts: vec![],
             passed: true,
         };
@@ -207,7 +218,9 @@ mod tests {
         assert!(t.contains("Primary DB dies\n  the chapter: promotion in 5 minutes\n  – not run: needs a streaming standby"), "{t}");
         let one = text(&d);
         assert!(
-            one.contains("floating IP on lb-02 after: 3.17 s  (the chapter: 3.00 s)"),
+            one.contains(
+                "floating IP on lb-02 after: 3.17 s  (the chapter: 3.00 s), the protocol's own figure 3.65 s"
+            ),
             "{one}"
         );
         assert!(

@@ -219,7 +219,7 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     );
 
     // The primary cannot fail over again on a lab past `promote`: the drill says what to do.
-    let o = home.run(&["--lab", "lc", "drill", "db-failover", "--promote"]);
+    let o = home.run(&["--lab", "lc", "drill", "db-failover", "--assist"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("halab reset --to promote"),
@@ -235,7 +235,7 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     assert_eq!(step(&r, "drill:db-failover")["passed"], false, "{r}");
 
     home.ok(&["--lab", "lc", "reset", "--to", "promote"]);
-    let (code, d) = drill_json(home, &["db-failover", "--promote"]);
+    let (code, d) = drill_json(home, &["db-failover", "--assist"]);
     assert_eq!(code, 0, "{d}");
     let r = "primary-crashed";
     assert!(figure(&d, r, "alerted") <= 75.0, "{d}");
