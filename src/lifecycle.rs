@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 use serde::Serialize;
 
 use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
@@ -108,21 +108,8 @@ fn ask_facts(backend: &dyn Backend, lab: &Lab) -> Result<FactValues> {
             };
             let argv = ["sh".to_string(), "-c".to_string(), run.clone()];
             let out = backend.exec(node, &argv, None, Some(FACT_TIMEOUT))?;
-            let value = out.stdout.trim();
-            if !out.success() || value.is_empty() || value.contains('\n') {
-                bail!(
-                    "fact `{group}.{name}`: `{run}` on `{node}` {}{}",
-                    if out.success() {
-                        "printed no single line"
-                    } else {
-                        "failed"
-                    },
-                    match out.stderr.trim() {
-                        "" => String::new(),
-                        e => format!(": {e}"),
-                    }
-                );
-            }
+            let value = fact_answer(&out)
+                .map_err(|why| anyhow!("fact `{group}.{name}`: `{run}` on `{node}` {why}"))?;
             asked
                 .entry(group.clone())
                 .or_default()
@@ -130,6 +117,26 @@ fn ask_facts(backend: &dyn Backend, lab: &Lab) -> Result<FactValues> {
         }
     }
     with_values(lab, asked).map_err(|(g, n, e)| anyhow!("fact `{g}.{n}` does not render: {e:#}"))
+}
+
+/// The value a fact's command printed: one non-empty line from a command that succeeded; else
+/// why not.
+fn fact_answer(out: &crate::exec::Output) -> std::result::Result<String, String> {
+    let value = out.stdout.trim();
+    let stderr = match out.stderr.trim() {
+        "" => String::new(),
+        e => format!(": {e}"),
+    };
+    if !out.success() {
+        return Err(format!("failed ({}){stderr}", out.status_text()));
+    }
+    if value.is_empty() || value.contains('\n') {
+        return Err(format!(
+            "printed {} lines, not one{stderr}",
+            value.lines().count()
+        ));
+    }
+    Ok(value.to_string())
 }
 
 /// How long one fact's command may take: it reads the node, it does not wait for it.
@@ -585,4 +592,34 @@ pub fn status(open: &OpenLab) -> Result<LabStatus> {
         vip_holder: (!holders.is_empty()).then(|| holders.join(",")),
         nodes: per_node.into_iter().map(|(n, _)| n).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(code: i32, stdout: &str, stderr: &str) -> crate::exec::Output {
+        crate::exec::Output {
+            code: Some(code),
+            signal: None,
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            raw_stdout: stdout.as_bytes().to_vec(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_fact_is_one_line_from_a_command_that_succeeded() {
+        assert_eq!(fact_answer(&output(0, "15\n", "")).unwrap(), "15");
+        let e = fact_answer(&output(2, "", "ls: cannot access")).unwrap_err();
+        assert!(
+            e.starts_with("failed (") && e.ends_with(": ls: cannot access"),
+            "{e}"
+        );
+        let e = fact_answer(&output(0, "  \n", "")).unwrap_err();
+        assert!(e.contains("printed 0 lines"), "{e}");
+        let e = fact_answer(&output(0, "13\n15\n", "")).unwrap_err();
+        assert!(e.contains("printed 2 lines"), "{e}");
+    }
 }

@@ -1,7 +1,8 @@
 //! No chapter in Rust: reads the ch32 lab and lesson for the names a chapter brings (node names,
 //! every IPv4 address, the services and packages of its roles, step ids, drill ids and drill run
 //! ids), then scans every `src/**/*.rs` (comments and strings included, `#[cfg(test)]` modules
-//! excluded) and fails naming `file:line` of each hit.
+//! excluded) and fails naming `file:line` of each hit. What moved out of Rust into the content
+//! is tested here too: the lesson's own VRRP figure (its awk) still follows RFC 3768.
 //!
 //! Must not: compile or load the crate (it reads text only), or hard-code the names it looks for
 //! (they come from the content, so a renamed node is still found).
@@ -193,4 +194,55 @@ fn test_modules_are_left_out() {
         .map(|(_, l)| l)
         .collect();
     assert_eq!(kept, ["a", "b"]);
+}
+
+/// The lesson's `vrrp_s` figure command, run on a configuration written to a temporary file.
+fn lesson_vrrp_figure(conf: &str) -> Option<f64> {
+    let lesson = toml_file("lessons/ch32.toml");
+    let run = lesson["drills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| {
+            d.get("figures")
+                .and_then(|f| f.as_array())
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|f| f["id"].as_str() == Some("vrrp_s"))
+        .expect("a drill figure `vrrp_s` in lessons/ch32.toml")["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = "/etc/keepalived/keepalived.conf";
+    assert!(run.contains(path), "{run}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keepalived.conf");
+    std::fs::write(&file, conf).unwrap();
+    let run = run.replace(path, file.to_str().unwrap());
+    let out = std::process::Command::new("sh")
+        .args(["-c", &run])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout).unwrap().trim().parse().ok()
+}
+
+#[test]
+fn the_lessons_vrrp_figure_follows_rfc_3768() {
+    // 3 x advert_int + (256 - priority) / 256 x advert_int; comments (`#`, `!`) do not count.
+    let conf = "vrrp_instance VI_1 {\n    state BACKUP\n    priority 90\n    advert_int 1\n}\n";
+    let v = lesson_vrrp_figure(conf).unwrap();
+    assert!((v - (3.0 + 166.0 / 256.0)).abs() < 1e-6, "{v}");
+    let conf = "vrrp_instance X {\n  priority 200 # high\n  ! priority 10\n  advert_int 2\n}";
+    let v = lesson_vrrp_figure(conf).unwrap();
+    assert!((v - (6.0 + 2.0 * 56.0 / 256.0)).abs() < 1e-6, "{v}");
+    let v = lesson_vrrp_figure("vrrp_instance Y {\n  priority 250\n}\n").unwrap();
+    assert!(
+        (v - (3.0 + 6.0 / 256.0)).abs() < 1e-6,
+        "advert_int defaults to 1: {v}"
+    );
+    assert_eq!(lesson_vrrp_figure("no priority here"), None);
 }
