@@ -343,3 +343,48 @@ pub fn parse() -> Cli {
     let matches = cmd.get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_examples_take_the_lessons_names() {
+        let ex = Examples {
+            lesson: "l1".into(),
+            node: "web-1".into(),
+            step: "s2".into(),
+            drill: "d1".into(),
+            assisted_drill: "d2".into(),
+        };
+        let cmd = with_examples(Cli::command(), &ex);
+        let help = |name: &str| {
+            cmd.find_subcommand(name)
+                .and_then(|c| c.get_after_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        let top = cmd.get_after_help().unwrap().to_string();
+        assert!(top.contains("sudo halab start l1\n"), "{top}");
+        assert!(top.contains("sudo halab shell web-1\n"), "{top}");
+        assert!(help("exec").contains("sudo halab exec web-1 -- hostname"));
+        assert!(help("reset").contains("--to s2\n"));
+        let drill = help("drill");
+        assert!(
+            drill.contains("drill d1\n") && drill.contains("drill d2 --assist"),
+            "{drill}"
+        );
+        // Other capitals are words of the help, not placeholders.
+        assert!(
+            drill.contains("NAME is one of the lesson's drills"),
+            "{drill}"
+        );
+        let without = Cli::command()
+            .find_subcommand("exec")
+            .unwrap()
+            .get_after_help()
+            .unwrap()
+            .to_string();
+        assert!(without.contains("exec NODE -- hostname"), "{without}");
+    }
+}

@@ -314,7 +314,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
         });
     }
     progress.finish(&format!("{created} created, {restarted} restarted"));
-    // What only running nodes can tell (multipass: the network DHCP made, PostgreSQL's version).
+    // What only running nodes can tell (multipass: the network DHCP made).
     if let Some(facts) = backend.discover(&spec(&lab, &name, &record.facts)?, &record.facts)? {
         record.facts = facts;
     }

@@ -348,7 +348,7 @@ impl Netns {
         for (k, v) in env {
             c = c.arg(format!("{k}={v}"));
         }
-        // From "/" so `sudo -u postgres` does not complain about the caller's directory.
+        // From "/" so `sudo -u USER` does not complain about the caller's directory.
         c.args(argv).cwd("/")
     }
 

@@ -286,7 +286,7 @@ pub(crate) fn check_file_attrs(doc: &mut Doc, fp: &DocPath, mode: &str, owner: &
             format!("owner `{owner}` is not `user` or `user:group`"),
             Some(
                 "write a user name, optionally `:` and a group name (lowercase letters, digits, \
-                 `_`, `-`), e.g. `root:root` or `postgres`"
+                 `_`, `-`), e.g. `root:root` or `www-data`"
                     .into(),
             ),
         );
