@@ -159,7 +159,7 @@ pub struct Measure {
 /// A figure must stay at or below a limit.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Threshold {
-    /// `failed`, `worst_ms`, `rows_lost`, or a measure's id.
+    /// `failed`, `worst_ms`, `rows_lost`, a measure's id, or one of the drill's `figures`.
     pub figure: String,
     pub max: f64,
     /// Why this limit, shown when it is missed.

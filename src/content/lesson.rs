@@ -711,6 +711,7 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 .iter()
                 .copied()
                 .chain(run.measure.iter().map(|m| m.id.as_str()))
+                .chain(d.figures.iter().map(|f| f.id.as_str()))
                 .collect();
             for (ti, t) in run.pass.iter().enumerate() {
                 if !figures.contains(&t.figure.as_str()) {
@@ -996,6 +997,12 @@ mod tests {
             "figure `moved` is also a measure of run `graceful`",
             "different ids",
         );
+        // A threshold may hold a drill's own figure.
+        let (_, p) = real_with(
+            "{ figure = \"back\", max = 5.0, why = \"lb-01 needs the higher priority to take the address back\" },\n]\n\n[[drills]]",
+            "{ figure = \"vrrp_s\", max = 5.0 },\n]\n\n[[drills]]",
+        );
+        assert!(p.is_empty(), "{p:#?}");
         broken(
             "assist = { label =",
             "assist = { lable =",
