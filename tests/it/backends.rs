@@ -113,6 +113,16 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
             .starts_with(&format!("{peer} ")),
     );
 
+    // The lab's own facts were asked on its running nodes and kept in its record.
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.lab_dir(lab).join("lab.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["facts"]["lab"]["sys"]["kernel"], "Linux", "{record}");
+    assert_eq!(
+        record["facts"]["lab"]["sys"]["greeting"], "a Linux node",
+        "{record}"
+    );
+
     // exec: output, exit codes and the network between nodes.
     assert_eq!(
         home.ok(&["--lab", lab, "exec", "peer", "--", "hostname"]),

@@ -1,5 +1,5 @@
 //! The one integration test binary: each module is a group that `cargo test --test it GROUP::`
-//! selects (`cli`, `lab_names`, `content_safety`, `layers`, `fuzz` need no lab; `netns`,
+//! selects (`cli`, `lab_names`, `content_safety`, `layers`, `fuzz`, `no_chapter` need no lab; `netns`,
 //! `backends`, `lesson`, `lxd` build real labs and take the lab slot one at a time).
 //!
 //! Must not: hold tests of its own; they live in the group modules.
@@ -15,3 +15,4 @@ mod layers;
 mod lesson;
 mod lxd;
 mod netns;
+mod no_chapter;
