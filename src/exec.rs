@@ -175,6 +175,10 @@ impl Cmd {
     /// Run and demand exit status 0; otherwise the error carries the command, status and stderr.
     pub fn run_ok(&self) -> Result<Output, ExecError> {
         let out = self.run()?;
+        self.demand_success(out)
+    }
+
+    fn demand_success(&self, out: Output) -> Result<Output, ExecError> {
         if out.success() {
             Ok(out)
         } else {
@@ -188,6 +192,48 @@ impl Cmd {
                 },
             })
         }
+    }
+
+    /// [`Cmd::run`], run again while a failure is one its caller calls transient: at most
+    /// `attempts` runs in all, `backoff` before the second and twice as long before each next.
+    /// `transient` sees the failed output and names the error it recognises (`None`: a real
+    /// failure, returned at once as it is); `before_retry` hears of each retry (attempt number
+    /// and that name) and may tidy up what the failed run left. Exit status 0, a spawn error
+    /// or a timeout is never retried; the last failure is returned as data, as `run` does.
+    pub fn run_retrying(
+        &self,
+        attempts: u32,
+        backoff: Duration,
+        transient: impl Fn(&Output) -> Option<String>,
+        mut before_retry: impl FnMut(u32, &str),
+    ) -> Result<Output, ExecError> {
+        let mut wait = backoff;
+        let mut attempt = 1;
+        loop {
+            let out = self.run()?;
+            if out.success() || attempt >= attempts.max(1) {
+                return Ok(out);
+            }
+            let Some(cause) = transient(&out) else {
+                return Ok(out);
+            };
+            before_retry(attempt, &cause);
+            std::thread::sleep(wait);
+            wait *= 2;
+            attempt += 1;
+        }
+    }
+
+    /// [`Cmd::run_retrying`] that demands exit status 0, as [`Cmd::run_ok`].
+    pub fn run_ok_retrying(
+        &self,
+        attempts: u32,
+        backoff: Duration,
+        transient: impl Fn(&Output) -> Option<String>,
+        before_retry: impl FnMut(u32, &str),
+    ) -> Result<Output, ExecError> {
+        let out = self.run_retrying(attempts, backoff, transient, before_retry)?;
+        self.demand_success(out)
     }
 
     /// Run attached to halab's own terminal (stdin, stdout, stderr inherited); returns the exit
@@ -382,6 +428,69 @@ mod tests {
             err.starts_with("could not run `/nonexistent/halab-x`"),
             "{err}"
         );
+    }
+
+    /// A command that counts its runs in `dir/n` and fails with `message` on stderr for the
+    /// first `failures` of them.
+    fn flaky(dir: &Path, failures: u32, message: &str) -> Cmd {
+        let script = format!(
+            "n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n; \
+             if [ $n -le {failures} ]; then echo '{message}' >&2; exit 1; fi; echo ok $n"
+        );
+        Cmd::new("sh").args(["-c", &script]).cwd(dir)
+    }
+
+    fn runs(dir: &Path) -> u32 {
+        std::fs::read_to_string(dir.join("n"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    fn says_flake(out: &Output) -> Option<String> {
+        out.stderr.contains("flake").then(|| "flake".to_string())
+    }
+
+    #[test]
+    fn a_transient_failure_is_run_again_and_the_retry_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut told = Vec::new();
+        let out = flaky(dir.path(), 1, "a flake")
+            .run_ok_retrying(3, Duration::from_millis(10), says_flake, |n, cause| {
+                told.push(format!("{n}:{cause}"))
+            })
+            .unwrap();
+        assert_eq!(out.stdout, "ok 2\n");
+        assert_eq!(runs(dir.path()), 2);
+        assert_eq!(told, ["1:flake"]);
+    }
+
+    #[test]
+    fn a_real_failure_is_not_run_again_and_keeps_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut told = 0;
+        let err = flaky(dir.path(), 1, "disk full")
+            .run_ok_retrying(3, Duration::from_millis(10), says_flake, |_, _| told += 1)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(runs(dir.path()), 1);
+        assert_eq!(told, 0);
+        assert!(
+            err.contains("exit status 1") && err.contains("disk full"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn retries_stop_after_the_attempts_and_return_the_last_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = flaky(dir.path(), 10, "still a flake")
+            .run_retrying(3, Duration::from_millis(10), says_flake, |_, _| {})
+            .unwrap();
+        assert_eq!(runs(dir.path()), 3);
+        assert_eq!(out.code, Some(1));
+        assert!(out.stderr.contains("still a flake"), "{}", out.stderr);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
 use crate::content::template::Facts;
-use crate::exec::{Cmd, Output};
+use crate::exec::{Cmd, ExecError, Output};
 use crate::state::LabDir;
 use crate::ui::{self, Problem, Progress};
 
@@ -55,6 +55,73 @@ fn client() -> String {
 
 fn lxc() -> Cmd {
     Cmd::new(client())
+}
+
+/// How many times in all an LXD command that fails transiently is run, and the wait before the
+/// second run (doubled before each next): a few seconds, the time LXD's helpers take to settle.
+const LXD_ATTEMPTS: u32 = 3;
+const LXD_BACKOFF: Duration = Duration::from_millis(700);
+
+/// The line of `stderr` that is one of LXD's known transient errors under concurrent
+/// operations, `None` for any other failure (which must fail at once, as it is). Each is a
+/// request LXD refused or could not begin, so running it again is safe:
+/// - `.../forkfile.sock: connect: no such file or directory`, `... connection reset by peer`,
+///   `error receiving version packet`: the per-instance file helper (forkfile) exits after 10 s
+///   idle or is not up yet after a create or copy, and a file or exec request that meets it in
+///   that moment fails (canonical/lxd#18403; seen here with 8 instances created at once);
+/// - `Failed to retrieve PID of executing child process`: `lxc exec` could not start the
+///   command in the instance (canonical/lxd#8577, #12084);
+/// - `Instance is busy running a "start" operation` (or stop, restart...): the instance's
+///   operation lock is held by another request (canonical/lxd#10083, PR #11007).
+///
+/// Not here: websocket errors of a running `lxc exec` (`close 1006 (abnormal closure)`), after
+/// which the command may have run; running it again would not be safe.
+fn transient_lxd_error(stderr: &str) -> Option<String> {
+    const MARKERS: [&str; 3] = [
+        "forkfile.sock",
+        "Failed to retrieve PID of executing child process",
+        "Instance is busy running a",
+    ];
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|line| MARKERS.iter().any(|m| line.contains(m)))
+        .map(String::from)
+}
+
+/// Run an LXD client command, again (up to [`LXD_ATTEMPTS`]) when it fails with a transient
+/// LXD error, which is named in a warning; `tidy` removes what a failed attempt left before the
+/// next. A non-zero exit is data, as [`Cmd::run`].
+fn run_lxd(c: &Cmd, what: &str, tidy: impl Fn()) -> Result<Output, ExecError> {
+    c.run_retrying(
+        LXD_ATTEMPTS,
+        LXD_BACKOFF,
+        |out| transient_lxd_error(&out.stderr),
+        |attempt, cause| {
+            warn_retry(what, attempt, cause);
+            tidy();
+        },
+    )
+}
+
+/// [`run_lxd`] that demands exit status 0, as [`Cmd::run_ok`].
+fn run_lxd_ok(c: &Cmd, what: &str, tidy: impl Fn()) -> Result<Output, ExecError> {
+    c.run_ok_retrying(
+        LXD_ATTEMPTS,
+        LXD_BACKOFF,
+        |out| transient_lxd_error(&out.stderr),
+        |attempt, cause| {
+            warn_retry(what, attempt, cause);
+            tidy();
+        },
+    )
+}
+
+fn warn_retry(what: &str, attempt: u32, cause: &str) {
+    ui::warn(format!(
+        "{what}: LXD failed transiently (`{cause}`); trying again ({} of {LXD_ATTEMPTS})",
+        attempt + 1
+    ));
 }
 
 /// `lxc query PATH` as JSON; `None` when the object does not exist.
@@ -325,9 +392,13 @@ impl Lxd {
                 ui::warn(format!(
                     "node `{node}` is still booting after 90 s (systemd says `{state}`); restarting it once"
                 ));
-                self.in_project(lxc().args(["restart", "--force", &self.on(node)]))
-                    .timeout(Some(Duration::from_secs(120)))
-                    .run_ok()?;
+                run_lxd_ok(
+                    &self
+                        .in_project(lxc().args(["restart", "--force", &self.on(node)]))
+                        .timeout(Some(Duration::from_secs(120))),
+                    &format!("restarting node `{node}`"),
+                    || {},
+                )?;
             }
         }
         let jobs = self
@@ -345,17 +416,21 @@ impl Lxd {
 
     /// A new node: launch, wait for systemd, undo what its role lacks, the lab's hosts file.
     fn create(&self, node: &NodeSpec, spec: &LabSpec, alias: &str, pool: &str) -> Result<()> {
+        let delete = self.in_project(lxc().args(["delete", "--force", &self.on(&node.name)]));
         if self.instance(&node.name)?.is_some() {
-            self.in_project(lxc().args(["delete", "--force", &self.on(&node.name)]))
-                .run_ok()?;
+            run_lxd_ok(&delete, &format!("deleting node `{}`", node.name), || {})?;
         }
-        self.in_project(lxc().args(["launch", &self.on(alias), &self.on(&node.name)]))
+        let launch = self
+            .in_project(lxc().args(["launch", &self.on(alias), &self.on(&node.name)]))
             .args(["--storage", pool, "--network", &self.network()])
             .arg("--config")
             .arg(format!("user.halab.ipv4={}/{}", node.address, node.prefix))
             .args(["--config", "limits.memory=768MiB"])
-            .timeout(Some(Duration::from_secs(300)))
-            .run_ok()?;
+            .timeout(Some(Duration::from_secs(300)));
+        // A launch that failed after it created the instance would meet it the next time.
+        run_lxd_ok(&launch, &format!("launching node `{}`", node.name), || {
+            let _ = delete.run();
+        })?;
         self.wait_running(&node.name)?;
         let r = recipe();
         let mut script = String::from("set -ex\n");
@@ -403,8 +478,11 @@ impl Lxd {
             (false, Some("Running")) => return Ok(NodeUp::Running),
             (false, Some(_)) => {
                 progress.message(&format!("starting {}", node.name));
-                self.in_project(lxc().args(["start", &self.on(&node.name)]))
-                    .run_ok()?;
+                run_lxd_ok(
+                    &self.in_project(lxc().args(["start", &self.on(&node.name)])),
+                    &format!("starting node `{}`", node.name),
+                    || {},
+                )?;
                 self.wait_running(&node.name)?;
                 NodeUp::Restarted
             }
@@ -505,7 +583,11 @@ impl Backend for Lxd {
         if let Some(b) = stdin {
             c = c.stdin(b);
         }
-        Ok(c.run()?)
+        Ok(run_lxd(
+            &c,
+            &format!("running a command in node `{node}`"),
+            || {},
+        )?)
     }
 
     fn exec_attached(&self, node: &str, argv: &[String], env: &[(&str, &str)]) -> Result<i32> {
@@ -526,8 +608,11 @@ impl Backend for Lxd {
     }
 
     fn crash_node(&self, node: &str) -> Result<()> {
-        self.in_project(lxc().args(["stop", "--force", &self.on(node)]))
-            .run_ok()?;
+        run_lxd_ok(
+            &self.in_project(lxc().args(["stop", "--force", &self.on(node)])),
+            &format!("stopping node `{node}`"),
+            || {},
+        )?;
         Ok(())
     }
 
@@ -539,9 +624,13 @@ impl Backend for Lxd {
                     sc.spawn(move || -> Result<()> {
                         let snap = self.on(&format!("{n}/{START_SNAPSHOT}"));
                         let _ = self.in_project(lxc().args(["delete", &snap])).run();
-                        self.in_project(lxc().args(["snapshot", &self.on(n), START_SNAPSHOT]))
-                            .timeout(Some(Duration::from_secs(300)))
-                            .run_ok()?;
+                        run_lxd_ok(
+                            &self
+                                .in_project(lxc().args(["snapshot", &self.on(n), START_SNAPSHOT]))
+                                .timeout(Some(Duration::from_secs(300))),
+                            &format!("taking the snapshot of node `{n}`"),
+                            || {},
+                        )?;
                         Ok(())
                     })
                 })
@@ -571,12 +660,19 @@ impl Backend for Lxd {
                             return Ok(None);
                         }
                         progress.message(&format!("restoring {n}"));
-                        self.in_project(lxc().args(["restore", &self.on(n), START_SNAPSHOT]))
-                            .timeout(Some(Duration::from_secs(300)))
-                            .run_ok()?;
+                        run_lxd_ok(
+                            &self
+                                .in_project(lxc().args(["restore", &self.on(n), START_SNAPSHOT]))
+                                .timeout(Some(Duration::from_secs(300))),
+                            &format!("restoring node `{n}`"),
+                            || {},
+                        )?;
                         if self.status(n).as_deref() != Some("Running") {
-                            self.in_project(lxc().args(["start", &self.on(n)]))
-                                .run_ok()?;
+                            run_lxd_ok(
+                                &self.in_project(lxc().args(["start", &self.on(n)])),
+                                &format!("starting node `{n}`"),
+                                || {},
+                            )?;
                         }
                         self.wait_running(n)?;
                         progress.inc(n);
@@ -659,9 +755,13 @@ impl Backend for Lxd {
                     .split('?')
                     .next()
                     .unwrap_or_default();
-                self.in_project(lxc().args(["delete", "--force", &self.on(name)]))
-                    .timeout(Some(Duration::from_secs(300)))
-                    .run_ok()?;
+                run_lxd_ok(
+                    &self
+                        .in_project(lxc().args(["delete", "--force", &self.on(name)]))
+                        .timeout(Some(Duration::from_secs(300))),
+                    &format!("deleting node `{name}`"),
+                    || {},
+                )?;
             }
         }
         if self.q(&format!("/1.0/projects/{project}"))?.is_some() {
@@ -865,6 +965,113 @@ mod tests {
         assert!(r.base.contains(&"systemd-sysv".to_string()));
         assert!(r.templates.keys().any(|k| k.contains("systemd/network")));
         assert!(r.absent.contains_key("postgresql"));
+    }
+
+    const FORKFILE: &str =
+        "Error: dial unix /proc/self/fd/111/forkfile.sock: connect: no such file or directory";
+
+    #[test]
+    fn lxds_transient_errors_are_told_from_real_failures() {
+        for transient in [
+            FORKFILE,
+            "Error: error receiving version packet from server: error reading packet length: 0 of 4: read unix @->/proc/self/fd/46/forkfile.sock: read: connection reset by peer",
+            "Error: Failed to retrieve PID of executing child process",
+            "Error: Failed to retrieve PID of executing child process: EOF",
+            "Creating lb-01\nError: Instance is busy running a \"start\" operation",
+            "Error: Failed to create instance delete operation: Instance is busy running a \"stop\" operation",
+        ] {
+            let line = transient_lxd_error(transient);
+            assert!(
+                line.as_deref()
+                    .is_some_and(|l| l.starts_with("Error:") && transient.contains(l)),
+                "{transient:?} gave {line:?}"
+            );
+        }
+        for real in [
+            "",
+            "Error: Instance not found",
+            "Error: Failed instance creation: Failed creating instance record: Instance \"lb-01\" already exists",
+            "Error: Failed to run: /usr/bin/lxd forkstart lb-01 /var/lib/lxd/containers /var/log/lxd/lb-01/lxc.conf: exit status 1",
+            "Error: websocket: close 1006 (abnormal closure): unexpected EOF",
+            "Error: Storage pool not found",
+            "bash: line 1: nginx: command not found",
+        ] {
+            assert_eq!(transient_lxd_error(real), None, "{real:?}");
+        }
+    }
+
+    /// A stand-in for `lxc`: counts its runs in `dir/n` and prints `message` on stderr with exit
+    /// status 1 for the first `failures` of them, then succeeds.
+    fn flaky_lxc(dir: &Path, failures: u32, message: &str) -> Cmd {
+        let script = format!(
+            "n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n; \
+             if [ $n -le {failures} ]; then echo '{message}' >&2; exit 1; fi; echo done"
+        );
+        Cmd::new("sh").args(["-c", &script]).cwd(dir)
+    }
+
+    fn runs(dir: &Path) -> u32 {
+        fs::read_to_string(dir.join("n"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_transient_lxd_failure_is_retried_after_tidying_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let tidied = std::cell::Cell::new(0);
+        let out = run_lxd_ok(
+            &flaky_lxc(dir.path(), 1, FORKFILE),
+            "launching node `n1`",
+            || tidied.set(tidied.get() + 1),
+        )
+        .unwrap();
+        assert_eq!(out.stdout, "done\n");
+        assert_eq!(runs(dir.path()), 2);
+        assert_eq!(tidied.get(), 1);
+        // As data too (`exec`): the second run's output is the answer.
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_lxd(
+            &flaky_lxc(
+                dir.path(),
+                1,
+                "Error: Failed to retrieve PID of executing child process",
+            ),
+            "running a command in node `n1`",
+            || {},
+        )
+        .unwrap();
+        assert!(out.success() && runs(dir.path()) == 2, "{out:?}");
+    }
+
+    #[test]
+    fn a_real_lxd_failure_fails_at_once_with_its_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = run_lxd_ok(
+            &flaky_lxc(dir.path(), 1, "Error: Storage pool not found"),
+            "launching node `n1`",
+            || panic!("nothing to tidy after a real failure"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(runs(dir.path()), 1);
+        assert!(err.contains("Error: Storage pool not found"), "{err}");
+        // A command's own failure inside the node is data, returned as it is.
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_lxd(&flaky_lxc(dir.path(), 1, "no such unit"), "exec", || {}).unwrap();
+        assert_eq!((out.code, runs(dir.path())), (Some(1), 1));
+    }
+
+    #[test]
+    fn a_transient_lxd_failure_that_persists_fails_after_the_last_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = run_lxd_ok(&flaky_lxc(dir.path(), 99, FORKFILE), "launching", || {})
+            .unwrap_err()
+            .to_string();
+        assert_eq!(runs(dir.path()), LXD_ATTEMPTS);
+        assert!(err.contains("forkfile.sock"), "{err}");
     }
 
     #[test]

@@ -307,3 +307,60 @@ fn multipass_shows_the_cloud_init_log_when_it_fails() {
         Vec::<String>::new()
     );
 }
+
+/// The double's retry of LXD's transient errors, without LXD: which errors it counts as
+/// transient, and that it retries those a bounded number of times and nothing else.
+#[test]
+fn the_double_retries_only_transient_lxd_errors() {
+    let o = crate::support::double(&["double-selftest"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "double-selftest: ok\n");
+}
+
+/// A launch whose first file push meets LXD's forkfile.sock error (injected) is retried, says so
+/// on stderr, and succeeds; one that meets it on every attempt fails with that error and leaves
+/// no instance.
+#[test]
+fn the_double_retries_a_transient_lxd_error_on_launch() {
+    // The opening holds the lab slot and removes the double's network afterwards.
+    let Some(_t) = Opening::multipass("the_double_retries_a_transient_lxd_error_on_launch") else {
+        return;
+    };
+    let launch = |name: &str, injected: &str| {
+        std::process::Command::new(crate::support::double_dir().join("multipass"))
+            .args([
+                "launch",
+                "--name",
+                name,
+                "--memory",
+                "512M",
+                "--timeout",
+                "300",
+            ])
+            .env("FAKE_MULTIPASS_INJECT_TRANSIENT", injected)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run the multipass test double")
+    };
+    let o = launch("halab-dblretry-once", "1");
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("LXD failed transiently (dial unix /proc/self/fd/111/forkfile.sock")
+            && err.contains("trying again (2 of 3)"),
+        "{err}"
+    );
+    let o = launch("halab-dblretry-always", "3");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("launch failed: dial unix /proc/self/fd/111/forkfile.sock"),
+        "{err}"
+    );
+    let o = crate::support::double(&["delete", "--purge", "halab-dblretry-once"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        crate::support::multipass_leftovers("dblretry"),
+        Vec::<String>::new()
+    );
+}
