@@ -11,6 +11,8 @@
 //! replayed first and seeds the mutations with the real files; a failing input is written, made
 //! as small as it stays failing, to the test's temporary directory, to be copied into the corpus.
 //! Failures listed in `tests/fuzz/known.txt` are reported, not failed (see that file).
+//! It is its own test binary, not a group of `tests/it`: it sets `HALAB_CONTENT` and a panic
+//! hook for the whole process, which would leak into every other test of a shared binary.
 //! Must not: touch anything outside its temporary directories.
 
 use std::collections::BTreeMap;
@@ -547,7 +549,7 @@ fn content_loading_survives_mutated_files() {
             .unwrap();
         assert!(status.success());
     }
-    // SAFETY: no other thread runs yet in this test binary (it holds one test).
+    // SAFETY: no other thread runs yet: this test binary holds this one test.
     unsafe { std::env::set_var("HALAB_CONTENT", content.path()) };
     std::panic::set_hook(Box::new(|info| {
         let at = info
