@@ -4,7 +4,7 @@
 //! (lessons and labs as data, and their templates), `backend/` (how nodes exist), `provision` (a
 //! node's starting state), `lifecycle` (start, restart, status, destroy), `session` (an open
 //! lab), `state` (what is kept on disk), `exec` (the one place that runs programs), `host`, `ui`.
-//! Imports only point down (README's "Developing"; `tests/layers.rs` keeps it so).
+//! Imports only point down (README's "Developing"; `tests/it/layers.rs` keeps it so).
 
 pub mod backend;
 pub mod check;

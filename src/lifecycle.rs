@@ -14,9 +14,7 @@ use crate::content::template::{Context, FactValues, with_values};
 use crate::content::{Catalog, Lab};
 use crate::host;
 use crate::provision;
-// `commands::status` opens the lab and asks `status` in one import.
-pub use crate::session::OpenLab;
-use crate::session::localise;
+use crate::session::{OpenLab, localise};
 use crate::state::{self, LabDir, LabLock, LabName, LabRecord, NodeRecord, Phase};
 use crate::ui::{self, Problem, Progress};
 

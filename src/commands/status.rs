@@ -3,7 +3,8 @@
 use anyhow::Result;
 
 use crate::cli::{Format, Global, StatusArgs};
-use crate::lifecycle::{self, NodeStatus, OpenLab};
+use crate::lifecycle::{self, NodeStatus};
+use crate::session::OpenLab;
 use crate::ui;
 
 pub fn run(g: &Global, a: StatusArgs) -> Result<i32> {
