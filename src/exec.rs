@@ -60,6 +60,24 @@ impl Output {
     pub fn shell_code(&self) -> i32 {
         self.code.unwrap_or(128 + self.signal.unwrap_or(0))
     }
+
+    /// This output when it is a success; otherwise the one error for a failed command, naming
+    /// `cmd` (as the caller wants it shown), the status and what the command said (stderr, or
+    /// stdout when stderr is empty).
+    pub fn demand_success(self, cmd: impl Into<String>) -> Result<Output, ExecError> {
+        if self.success() {
+            return Ok(self);
+        }
+        Err(ExecError::Failed {
+            cmd: cmd.into(),
+            status: self.status_text(),
+            stderr: if self.stderr.trim().is_empty() {
+                self.stdout
+            } else {
+                self.stderr
+            },
+        })
+    }
 }
 
 /// Why a command could not give an [`Output`], or gave an unwanted one.
@@ -179,19 +197,7 @@ impl Cmd {
     }
 
     fn demand_success(&self, out: Output) -> Result<Output, ExecError> {
-        if out.success() {
-            Ok(out)
-        } else {
-            Err(ExecError::Failed {
-                cmd: self.display(),
-                status: out.status_text(),
-                stderr: if out.stderr.trim().is_empty() {
-                    out.stdout
-                } else {
-                    out.stderr
-                },
-            })
-        }
+        out.demand_success(self.display())
     }
 
     /// [`Cmd::run`], run again while a failure is one its caller calls transient: at most

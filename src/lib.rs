@@ -16,6 +16,7 @@ pub mod drill;
 pub mod exec;
 pub mod host;
 pub mod lifecycle;
+pub mod parallel;
 pub mod provision;
 pub mod runner;
 pub mod session;

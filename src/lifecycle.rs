@@ -45,22 +45,14 @@ pub struct Started {
 /// every start: they may have changed).
 fn write_hosts(backend: &dyn Backend, lab: &Lab, name: &str) -> Result<()> {
     let text = hosts_file(lab, name);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = lab
-            .nodes
-            .iter()
-            .filter(|n| backend.is_running(&n.name))
-            .map(|n| {
-                let text = &text;
-                s.spawn(move || {
-                    provision::put_file(backend, &n.name, "/etc/hosts", text, "0644", "root:root")
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().expect("hosts thread"))
+    let running = lab.nodes.iter().filter(|n| backend.is_running(&n.name));
+    crate::parallel::each(running, |n| {
+        backend
+            .node(&n.name)
+            .put_file("/etc/hosts", text.as_bytes(), "0644", "root:root")
     })
+    .into_iter()
+    .collect()
 }
 
 fn hosts_file(lab: &Lab, name: &str) -> String {

@@ -3,68 +3,18 @@
 //!
 //! Must not: create or remove nodes (the backend does), or know any role or node by name.
 
-use std::time::Duration;
+use anyhow::Result;
 
-use anyhow::{Result, bail};
-
-use crate::backend::{Backend, NodeUp};
+use crate::backend::node::SCRIPT_TIMEOUT;
+use crate::backend::{Backend, NodeHandle, NodeUp};
 use crate::content::Lab;
 use crate::content::lab::{FileSpec, Node};
 use crate::content::template::Context;
-use crate::exec::{ExecError, Output};
 
-/// Run one shell command in a node and demand success; the error names node, command, status
-/// and output.
-pub fn run_in(
-    backend: &dyn Backend,
-    node: &str,
-    script: &str,
-    stdin: Option<Vec<u8>>,
-) -> Result<Output> {
-    let argv = ["bash".to_string(), "-c".to_string(), script.to_string()];
-    let out = backend.exec(node, &argv, stdin, Some(Duration::from_secs(120)))?;
-    if !out.success() {
-        bail!(ExecError::Failed {
-            cmd: format!("(on {node}) {script}"),
-            status: out.status_text(),
-            stderr: format!("{}{}", out.stdout, out.stderr),
-        });
-    }
-    Ok(out)
-}
-
-/// Place one file on a node: parent directories, contents, mode and owner.
-pub fn put_file(
-    backend: &dyn Backend,
-    node: &str,
-    path: &str,
-    contents: &str,
-    mode: &str,
-    owner: &str,
-) -> Result<()> {
-    let argv = [
-        "bash",
-        "-c",
-        r#"mkdir -p -- "$(dirname -- "$1")" && cat > "$1" && chmod "$2" "$1" && chown "$3" "$1""#,
-        "halab-put",
-        path,
-        mode,
-        owner,
-    ]
-    .map(String::from);
-    let out = backend.exec(node, &argv, Some(contents.as_bytes().to_vec()), None)?;
-    if !out.success() {
-        bail!("cannot write `{path}` on {node}: {}", out.stderr.trim());
-    }
-    Ok(())
-}
-
-fn place(backend: &dyn Backend, node: &Node, f: &FileSpec, ctx: &Context) -> Result<()> {
-    put_file(
-        backend,
-        &node.name,
+fn place(on: NodeHandle, f: &FileSpec, ctx: &Context) -> Result<()> {
+    on.put_file(
         &f.path,
-        &ctx.render(&f.content)?,
+        ctx.render(&f.content)?.as_bytes(),
         &f.mode,
         &f.owner,
     )
@@ -81,24 +31,26 @@ pub fn provision_node(
 ) -> Result<()> {
     let role = lab.role_of(node);
     let ctx = ctx.for_node(node);
+    let on = backend.node(&node.name);
+    let run = |script: &str| on.run_ok(script, SCRIPT_TIMEOUT).map(drop);
     match how {
         NodeUp::Running => Ok(()),
         NodeUp::Restarted => {
             for s in &role.services {
-                run_in(backend, &node.name, &format!("systemctl start {s}"), None)?;
+                run(&format!("systemctl start {s}"))?;
             }
             Ok(())
         }
         NodeUp::Created => {
             for f in &role.files {
-                place(backend, node, f, &ctx)?;
+                place(on, f, &ctx)?;
             }
             for c in &role.setup {
-                run_in(backend, &node.name, &ctx.render(c)?, None)?;
+                run(&ctx.render(c)?)?;
             }
             if !role.services.is_empty() {
                 // The role's files may have brought unit files of their own.
-                run_in(backend, &node.name, "systemctl daemon-reload", None)?;
+                run("systemctl daemon-reload")?;
             }
             for s in &role.services {
                 // Restart only what already runs (its package may have started it with the old
@@ -107,10 +59,10 @@ pub fn provision_node(
                     "systemctl enable {s} && if systemctl is-active --quiet {s}; \
                      then systemctl restart {s}; else systemctl start {s}; fi"
                 );
-                run_in(backend, &node.name, &cmd, None)?;
+                run(&cmd)?;
             }
             for c in &role.init {
-                run_in(backend, &node.name, &ctx.render(c)?, None)?;
+                run(&ctx.render(c)?)?;
             }
             Ok(())
         }

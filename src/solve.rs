@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
+use crate::backend::node::SCRIPT_TIMEOUT;
 use crate::check::{engine, report};
 use crate::content::lesson::{Action, Step};
 use crate::content::template::Context;
 use crate::content::{Catalog, Lesson, Solution};
 use crate::exec::Cmd;
 use crate::lifecycle;
-use crate::provision::{put_file, run_in};
 use crate::session::OpenLab;
 use crate::state;
 use crate::ui::{self, Problem};
@@ -25,7 +25,9 @@ use crate::ui::{self, Problem};
 pub fn run_action(open: &OpenLab, ctx: &Context, action: &Action) -> Result<()> {
     let _hold = open.dir.lock(&format!("action {}", action.id))?;
     for nc in &action.run {
-        run_in(&*open.backend, &nc.node, &ctx.render(&nc.run)?, None)
+        open.backend
+            .node(&nc.node)
+            .run_ok(&ctx.render(&nc.run)?, SCRIPT_TIMEOUT)
             .with_context(|| format!("action `{}`", action.id))?;
     }
     Ok(())
@@ -52,18 +54,20 @@ pub fn apply(open: &OpenLab, step: &Step, sol: &Solution, ctx: &Context) -> Resu
         run_action(open, ctx, action)?;
     }
     for f in &sol.files {
-        put_file(
-            &*open.backend,
-            &f.node,
-            &ctx.render(&f.path)?,
-            &ctx.render(&f.content)?,
-            &f.mode,
-            &f.owner,
-        )
-        .with_context(|| format!("placing `{}` on {}", f.path, f.node))?;
+        open.backend
+            .node(&f.node)
+            .put_file(
+                &ctx.render(&f.path)?,
+                ctx.render(&f.content)?.as_bytes(),
+                &f.mode,
+                &f.owner,
+            )
+            .with_context(|| format!("placing `{}` on {}", f.path, f.node))?;
     }
     for r in &sol.run {
-        run_in(&*open.backend, &r.node, &ctx.render(&r.run)?, None)?;
+        open.backend
+            .node(&r.node)
+            .run_ok(&ctx.render(&r.run)?, SCRIPT_TIMEOUT)?;
     }
     open.dir.update("solve", |rec| {
         rec.progress.entry(step.id.clone()).or_default().solved = true

@@ -8,6 +8,9 @@ pub mod choice;
 pub mod lxd;
 pub mod multipass;
 pub mod netns;
+pub mod node;
+
+pub use node::NodeHandle;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -147,19 +150,7 @@ pub fn for_each_node<T: Send>(
     nodes: &[NodeSpec],
     f: impl Fn(&NodeSpec) -> Result<T> + Sync,
 ) -> Result<BTreeMap<String, T>> {
-    let results: Vec<(String, Result<T>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = nodes
-            .iter()
-            .map(|node| {
-                let f = &f;
-                s.spawn(move || (node.name.clone(), f(node)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("node thread"))
-            .collect()
-    });
+    let results = crate::parallel::each(nodes, |node| (node.name.clone(), f(node)));
     let mut out = BTreeMap::new();
     for (name, r) in results {
         out.insert(

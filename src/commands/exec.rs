@@ -8,5 +8,5 @@ use crate::session::OpenLab;
 pub fn run(g: &Global, a: ExecArgs) -> Result<i32> {
     let open = OpenLab::open(g.lab.as_ref())?;
     open.node(&a.node)?;
-    open.backend.exec_attached(&a.node, &a.command, &[])
+    open.backend.node(&a.node).attached(&a.command)
 }

@@ -12,8 +12,5 @@ pub fn run(g: &Global, a: ShellArgs) -> Result<i32> {
         "halab: root shell on `{}` of lab `{}`; `exit` to leave",
         a.node, open.dir.name
     );
-    // Debian's bashrc puts `debian_chroot` in front of the prompt: `(lab)root@node:~#`.
-    let argv = ["bash", "-il"].map(String::from);
-    open.backend
-        .exec_attached(&a.node, &argv, &[("debian_chroot", &open.dir.name)])
+    open.backend.node(&a.node).shell(&open.dir.name)
 }

@@ -124,7 +124,10 @@ fn now() -> f64 {
 /// Run a shell command on a node (for the drill's own bookkeeping); its output, or an error.
 fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand) -> Result<String> {
     let cmd = ctx.render(&nc.run)?;
-    Ok(crate::provision::run_in(&*open.backend, &nc.node, &cmd, None)?.stdout)
+    let on = open.backend.node(&nc.node);
+    Ok(on
+        .run_ok(&cmd, crate::backend::node::SCRIPT_TIMEOUT)?
+        .stdout)
 }
 
 /// Whether a drill can run on this lab now; the error says what to do first.

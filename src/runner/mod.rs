@@ -155,12 +155,7 @@ pub fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
                     eprintln!(
                         "halab: root shell on `{node}`; `exit` brings you back to the lesson"
                     );
-                    let argv = ["bash", "-il"].map(String::from);
-                    open.backend.exec_attached(
-                        node,
-                        &argv,
-                        &[("debian_chroot", &open.dir.name)],
-                    )?;
+                    open.backend.node(node).shell(&open.dir.name)?;
                 }
                 Choice::Action(i) => {
                     let a = &step.actions[*i];
