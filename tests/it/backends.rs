@@ -1,6 +1,6 @@
 //! One conformance suite for every backend, on the tiny fixture lab: start, exec, status, a node
-//! crashed and brought back, reset (snapshot or rebuild), destroy leaving nothing. Each backend
-//! runs the same body;
+//! crashed and brought back, the fixture lesson through check, solve and reset (snapshot or
+//! rebuild), destroy leaving nothing. Each backend runs the same body;
 //! multipass runs it against the test double (`tests/it/support/multipass`), whose DHCP gives
 //! addresses outside 10.0.0.0/24 on an interface that is not eth0.
 
@@ -192,6 +192,28 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
     }
     let peer = address(&status(home, lab), "peer");
 
+    // The fixture lesson (tests/fixtures/tiny/lessons) works on a lab that is not ch32, with no
+    // Rust written for it: its step fails on the fresh lab for its reason, its solution makes it
+    // pass, and `reset` makes it fail again.
+    let mark_check = |want: i32| {
+        let o = home.run(&["--lab", lab, "check", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)));
+        assert_eq!(o.status.code(), Some(want), "{report}");
+        let step = &report["steps"][0];
+        assert_eq!(step["id"], "mark", "{report}");
+        step["checks"][0].clone()
+    };
+    let fresh = mark_check(1);
+    assert_eq!(fresh["passed"], false, "{fresh}");
+    assert!(
+        fresh.to_string().contains("there is no /root/mark on box"),
+        "{fresh}"
+    );
+    let o = home.run(&["--lab", lab, "solve"]);
+    assert!(o.status.success(), "solve on {kind}:\n{}", text(&o.stderr));
+    assert_eq!(mark_check(0)["passed"], true);
+
     // reset puts a changed node back to its start.
     home.ok(&[
         "--lab",
@@ -207,6 +229,11 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
     home.ok(&["--lab", lab, "reset"]);
     let peer = address(&status(home, lab), "peer");
     assert_eq!(curl_once_up(home, lab, &format!("{peer}:8080")), "peer\n");
+    assert_eq!(
+        mark_check(1)["passed"],
+        false,
+        "reset left the solved step passing"
+    );
 
     // destroy leaves nothing.
     match kind {

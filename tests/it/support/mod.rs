@@ -10,6 +10,7 @@ mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 pub use run::Test;
 
@@ -17,11 +18,44 @@ pub use run::Test;
 /// (released when the file closes), so it holds across processes as well as threads.
 struct LabSlot {
     _held: std::fs::File,
+    /// Which test holds it, how long it waited for it and since when it holds it: with
+    /// `HALAB_TEST_TIMES=FILE` a line `test<TAB>waited_s<TAB>held_s` is appended to FILE when
+    /// the slot is released (how the README's per-test breakdown of CI is measured).
+    test: String,
+    waited: Duration,
+    since: Instant,
 }
 
 /// Wait for the lab slot of every test run on this host.
-fn lab_slot() -> LabSlot {
-    lab_slot_at(&std::env::temp_dir().join("halab-test-lab-slot.lock"))
+fn lab_slot(test: &str) -> LabSlot {
+    let asked = Instant::now();
+    let mut slot = lab_slot_at(&std::env::temp_dir().join("halab-test-lab-slot.lock"));
+    slot.test = test.to_string();
+    slot.waited = asked.elapsed();
+    slot.since = Instant::now();
+    slot
+}
+
+impl Drop for LabSlot {
+    fn drop(&mut self) {
+        let Some(file) = std::env::var_os("HALAB_TEST_TIMES") else {
+            return;
+        };
+        let line = format!(
+            "{}\t{:.1}\t{:.1}\n",
+            self.test,
+            self.waited.as_secs_f64(),
+            self.since.elapsed().as_secs_f64()
+        );
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
 }
 
 fn lab_slot_at(path: &Path) -> LabSlot {
@@ -33,7 +67,12 @@ fn lab_slot_at(path: &Path) -> LabSlot {
         .unwrap_or_else(|e| panic!("open the lab slot {}: {e}", path.display()));
     file.lock()
         .unwrap_or_else(|e| panic!("lock the lab slot {}: {e}", path.display()));
-    LabSlot { _held: file }
+    LabSlot {
+        _held: file,
+        test: String::new(),
+        waited: Duration::ZERO,
+        since: Instant::now(),
+    }
 }
 
 pub fn is_root() -> bool {
@@ -298,8 +337,8 @@ pub struct Opening {
 }
 
 impl Opening {
-    fn new(home: Home, double: Option<DoubleGuard>) -> Opening {
-        let slot = lab_slot();
+    fn new(test: &str, home: Home, double: Option<DoubleGuard>) -> Opening {
+        let slot = lab_slot(test);
         Opening {
             home,
             _double: double,
@@ -309,18 +348,19 @@ impl Opening {
 
     /// A netns test; `None` when this host cannot run it.
     pub fn netns(test: &str) -> Option<Opening> {
-        netns_ready(test).then(|| Opening::new(Home::new(), None))
+        netns_ready(test).then(|| Opening::new(test, Home::new(), None))
     }
 
     /// An lxd test; `None` when this host cannot run it.
     pub fn lxd(test: &str) -> Option<Opening> {
-        lxd_ready(test).then(|| Opening::new(Home::new(), None))
+        lxd_ready(test).then(|| Opening::new(test, Home::new(), None))
     }
 
     /// A multipass test against the test double, first on the home's PATH.
     pub fn multipass(test: &str) -> Option<Opening> {
         multipass_ready(test).then(|| {
             Opening::new(
+                test,
                 Home::new().with_env("PATH", &path_with_double()),
                 Some(DoubleGuard),
             )
