@@ -18,6 +18,7 @@ pub mod host;
 pub mod lifecycle;
 pub mod parallel;
 pub mod provision;
+pub mod reset;
 pub mod runner;
 pub mod session;
 pub mod solve;

@@ -3,7 +3,7 @@
 //!
 //! Must not: print prompts or tables (commands render), or know any node by name.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
 use crate::content::template::{Context, FactValues, with_values};
-use crate::content::{Catalog, Lab};
+use crate::content::{Catalog, Lab, Lesson};
+use crate::exec::shell_quote;
 use crate::host;
 use crate::provision;
 use crate::session::{OpenLab, localise};
@@ -96,8 +97,7 @@ fn ask_facts(backend: &dyn Backend, lab: &Lab) -> Result<FactValues> {
             let (Some(node), Some(run)) = (&f.node, &f.run) else {
                 continue;
             };
-            let argv = ["sh".to_string(), "-c".to_string(), run.clone()];
-            let out = backend.exec(node, &argv, None, Some(FACT_TIMEOUT))?;
+            let out = backend.node(node).run(run, FACT_TIMEOUT)?;
             let value = fact_answer(&out)
                 .map_err(|why| anyhow!("fact `{group}.{name}`: `{run}` on `{node}` {why}"))?;
             asked
@@ -147,6 +147,60 @@ pub fn restart(open: &OpenLab) -> Result<Started> {
 /// Build the lab, or finish a half-built one, or do nothing to one that is up.
 pub fn start(req: StartRequest) -> Result<Started> {
     let t0 = Instant::now();
+    let t = resolve(&req)?;
+    let (backend, lab, draft) = prepare_host(&t, req.yes)?;
+
+    let _lock = LabLock::acquire(&t.home, &t.name, &format!("start {}", t.lesson.id))?;
+    let mut record = open_record(&t, &*backend, &lab, &draft)?;
+    let Some(ups) = build_nodes(&t, &*backend, &lab, &record)? else {
+        return Ok(t.started(&lab, &BTreeMap::new(), t0));
+    };
+    let lab = learn_facts(&t, &*backend, lab, &mut record)?;
+    let secrets = t.dir.secrets(&lab.secrets)?;
+    let ctx = Context::new(&lab, &t.name, &record.facts, &secrets);
+    save_nodes(&t.dir, &mut record, &ups)?;
+    provision_nodes(&t, &*backend, &lab, &ctx, &ups)?;
+    snapshot_new_nodes(&*backend, &ups)?;
+    t.dir.update("start", |r| r.phase = Phase::Ready)?;
+    Ok(t.started(&lab, &ups, t0))
+}
+
+/// The lab a `start` is about, as [`resolve`] found it.
+struct Target {
+    catalog: Catalog,
+    lesson: Lesson,
+    name: LabName,
+    home: std::path::PathBuf,
+    dir: LabDir,
+    /// The lab's record when the lab exists (it may be half-built).
+    existing: Option<LabRecord>,
+    kind: BackendKind,
+    remote: Option<String>,
+}
+
+impl Target {
+    /// What `start` reports, from what `up` did to each node.
+    fn started(&self, lab: &Lab, ups: &BTreeMap<String, NodeUp>, t0: Instant) -> Started {
+        Started {
+            name: self.name.clone(),
+            backend: self.kind,
+            nodes: lab.nodes.len(),
+            first_node: lab.nodes[0].name.clone(),
+            created: count(ups, NodeUp::Created),
+            restarted: count(ups, NodeUp::Restarted),
+            elapsed: t0.elapsed(),
+        }
+    }
+}
+
+/// How many nodes `up` left `how`.
+fn count(ups: &BTreeMap<String, NodeUp>, how: NodeUp) -> usize {
+    ups.values().filter(|u| **u == how).count()
+}
+
+/// Which lesson, lab, backend and LXD remote a request means; refuses one that contradicts the
+/// lab already there.
+fn resolve(req: &StartRequest) -> Result<Target> {
     let catalog = Catalog::load()?;
     let lesson = catalog.lesson(&req.lesson)?.clone();
     let name = match req.lab.clone() {
@@ -163,27 +217,7 @@ pub fn start(req: StartRequest) -> Result<Started> {
         None
     };
     if let Some(rec) = &existing {
-        if rec.lesson != lesson.id {
-            return Err(Problem::new(
-                format!(
-                    "lab `{name}` was started for lesson `{}`, not `{}`",
-                    rec.lesson, lesson.id
-                ),
-                format!(
-                    "pick another name with `--lab`, or remove it with `halab destroy --lab {name}`"
-                ),
-            )
-            .into());
-        }
-        if let Some(b) = req.backend
-            && b != rec.backend
-        {
-            return Err(Problem::new(
-                format!("lab `{name}` runs on the {} backend, not {b}", rec.backend),
-                format!("a lab keeps its backend; use another `--lab`, or `halab destroy --lab {name}` first"),
-            )
-            .into());
-        }
+        refuse_contradiction(rec, req, &lesson.id, &name)?;
     }
     let kind = match &existing {
         Some(r) => r.backend,
@@ -208,7 +242,47 @@ pub fn start(req: StartRequest) -> Result<Started> {
         )
         .into());
     }
-    if let (Some(rec), Some(r)) = (&existing, &req.lxd_remote)
+    Ok(Target {
+        catalog,
+        lesson,
+        name,
+        home,
+        dir,
+        existing,
+        kind,
+        remote,
+    })
+}
+
+/// An existing lab keeps its lesson, backend and place: a request for others is refused.
+fn refuse_contradiction(
+    rec: &LabRecord,
+    req: &StartRequest,
+    lesson: &str,
+    name: &LabName,
+) -> Result<()> {
+    if rec.lesson != lesson {
+        return Err(Problem::new(
+            format!(
+                "lab `{name}` was started for lesson `{}`, not `{lesson}`",
+                rec.lesson
+            ),
+            format!(
+                "pick another name with `--lab`, or remove it with `halab destroy --lab {name}`"
+            ),
+        )
+        .into());
+    }
+    if let Some(b) = req.backend
+        && b != rec.backend
+    {
+        return Err(Problem::new(
+            format!("lab `{name}` runs on the {} backend, not {b}", rec.backend),
+            format!("a lab keeps its backend; use another `--lab`, or `halab destroy --lab {name}` first"),
+        )
+        .into());
+    }
+    if let Some(r) = &req.lxd_remote
         && rec.remote.as_ref() != Some(r)
     {
         return Err(Problem::new(
@@ -219,73 +293,97 @@ pub fn start(req: StartRequest) -> Result<Started> {
         )
         .into());
     }
+    Ok(())
+}
+
+/// Make the host ready for the lab (root, packages, the backend's own preparation) before
+/// anything of the lab is made; returns the backend, the lab file and a first spec of it.
+fn prepare_host(t: &Target, yes: bool) -> Result<(Box<dyn Backend>, Lab, LabSpec)> {
+    let kind = t.kind;
     if kind != BackendKind::Multipass {
         host::require_root(&format!("`halab start` on the {kind} backend"))?;
     }
-    let backend = backend::open(kind, &dir, remote.clone());
-    let lab = match &existing {
-        Some(_) => dir.load_lab()?,
-        None => catalog.lab(&lesson.lab).expect("cross-checked").1.clone(),
+    let backend = backend::open(kind, &t.dir, t.remote.clone());
+    let lab = match &t.existing {
+        Some(_) => t.dir.load_lab()?,
+        None => t
+            .catalog
+            .lab(&t.lesson.lab)
+            .expect("cross-checked")
+            .1
+            .clone(),
     };
     let mut wanted: BTreeSet<String> = backend.host_packages().into_iter().collect();
     if kind == BackendKind::Netns {
         // The netns backend runs the host's own daemons.
         wanted.extend(lab.all_packages());
     }
-    host::ensure_packages(&wanted, req.yes)?;
-    let known_facts = existing
+    host::ensure_packages(&wanted, yes)?;
+    let known_facts = t
+        .existing
         .as_ref()
         .map(|r| r.facts.clone())
         .unwrap_or_default();
-    let draft = spec(&lab, &name, &known_facts)?;
-    backend.prepare(&draft, req.yes)?;
+    let draft = spec(&lab, &t.name, &known_facts)?;
+    backend.prepare(&draft, yes)?;
+    Ok((backend, lab, draft))
+}
 
-    let _lock = LabLock::acquire(&home, &name, &format!("start {}", lesson.id))?;
-    // Another `start` may have built the lab while we waited for the lock.
-    let mut record = if dir.exists() {
-        dir.load()?
-    } else {
-        ui::say(format!(
-            "building lab `{name}` for lesson `{}` on {kind}",
-            lesson.id
-        ));
-        let text = &catalog.lab(&lesson.lab).expect("cross-checked").0.text;
-        dir.create()?;
-        state::write_atomic(&dir.lab_file(), text.as_bytes(), 0o644)?;
-        let rec = LabRecord {
-            name: name.clone(),
-            lesson: lesson.id.clone(),
-            backend: kind,
-            created: state::now_unix(),
-            phase: Phase::Building,
-            facts: backend.facts(&draft)?,
-            nodes: lab
-                .nodes
-                .iter()
-                .map(|n| (n.name.clone(), NodeRecord::default()))
-                .collect(),
-            remote: remote.clone(),
-            progress: Default::default(),
-            last_check: None,
-            drills: Default::default(),
-        };
-        dir.save(&rec)?;
-        rec
+/// The lab's record under its lock: the one on disk (another `start` may have built the lab
+/// while this one waited), or a new one, `Building`, with the lab file copied beside it.
+fn open_record(t: &Target, backend: &dyn Backend, lab: &Lab, draft: &LabSpec) -> Result<LabRecord> {
+    if t.dir.exists() {
+        return t.dir.load();
+    }
+    ui::say(format!(
+        "building lab `{}` for lesson `{}` on {}",
+        t.name, t.lesson.id, t.kind
+    ));
+    let text = &t.catalog.lab(&t.lesson.lab).expect("cross-checked").0.text;
+    t.dir.create()?;
+    state::write_atomic(&t.dir.lab_file(), text.as_bytes(), 0o644)?;
+    let rec = LabRecord {
+        name: t.name.clone(),
+        lesson: t.lesson.id.clone(),
+        backend: t.kind,
+        created: state::now_unix(),
+        phase: Phase::Building,
+        facts: backend.facts(draft)?,
+        nodes: lab
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), NodeRecord::default()))
+            .collect(),
+        remote: t.remote.clone(),
+        progress: Default::default(),
+        last_check: None,
+        drills: Default::default(),
     };
+    t.dir.save(&rec)?;
+    Ok(rec)
+}
+
+/// Bring every node up through the backend, building anew those never provisioned; `None`
+/// when the lab was up and ready already and nothing is left to do.
+fn build_nodes(
+    t: &Target,
+    backend: &dyn Backend,
+    lab: &Lab,
+    record: &LabRecord,
+) -> Result<Option<BTreeMap<String, NodeUp>>> {
     let recreate: BTreeSet<String> = lab
         .nodes
         .iter()
         .filter(|n| !record.nodes.get(&n.name).is_some_and(|r| r.provisioned))
         .map(|n| n.name.clone())
         .collect();
-
     let progress = Progress::new("nodes", lab.nodes.len() as u64);
     let ups = backend
-        .up(&spec(&lab, &name, &record.facts)?, &recreate, &progress)
+        .up(&spec(lab, &t.name, &record.facts)?, &recreate, &progress)
         .inspect_err(|_| progress.abandon())
-        .with_context(|| format!("building lab `{name}` on {kind}"))?;
-    let created = ups.values().filter(|u| **u == NodeUp::Created).count();
-    let restarted = ups.values().filter(|u| **u == NodeUp::Restarted).count();
+        .with_context(|| format!("building lab `{}` on {}", t.name, t.kind))?;
+    let created = count(&ups, NodeUp::Created);
+    let restarted = count(&ups, NodeUp::Restarted);
     // A record from before the lab declared its facts (or an older halab) asks them again.
     let facts_known = lab.facts.iter().all(|(g, f)| {
         f.keys()
@@ -293,101 +391,100 @@ pub fn start(req: StartRequest) -> Result<Started> {
     });
     if created + restarted == 0 && record.phase == Phase::Ready && facts_known {
         progress.abandon();
-        return Ok(Started {
-            name,
-            backend: kind,
-            nodes: lab.nodes.len(),
-            first_node: lab.nodes[0].name.clone(),
-            created: 0,
-            restarted: 0,
-            elapsed: t0.elapsed(),
-        });
+        return Ok(None);
     }
     progress.finish(&format!("{created} created, {restarted} restarted"));
-    // What only running nodes can tell (multipass: the network DHCP made).
-    if let Some(facts) = backend.discover(&spec(&lab, &name, &record.facts)?, &record.facts)? {
+    Ok(Some(ups))
+}
+
+/// What only running nodes can tell, kept in `record.facts`: the backend's network (multipass:
+/// what DHCP made), the nodes' live addresses (then every node's hosts file), the lab's own
+/// facts. Returns the lab file localised to them.
+fn learn_facts(
+    t: &Target,
+    backend: &dyn Backend,
+    mut lab: Lab,
+    record: &mut LabRecord,
+) -> Result<Lab> {
+    if let Some(facts) = backend.discover(&spec(&lab, &t.name, &record.facts)?, &record.facts)? {
         record.facts = facts;
     }
-    let mut lab = lab;
     let live = backend.live_addresses()?;
     localise(&mut lab, &record.facts, live.as_ref());
     if live.is_some() {
-        write_hosts(&*backend, &lab, &name).context("writing the lab's /etc/hosts on its nodes")?;
+        write_hosts(backend, &lab, &t.name).context("writing the lab's /etc/hosts on its nodes")?;
     }
-    record.facts.lab = ask_facts(&*backend, &lab).context("asking the lab's facts on its nodes")?;
-    let secrets = dir.secrets(&lab.secrets)?;
-    let ctx = Context::new(&lab, &name, &record.facts, &secrets);
-    for (n, u) in &ups {
+    record.facts.lab = ask_facts(backend, &lab).context("asking the lab's facts on its nodes")?;
+    Ok(lab)
+}
+
+/// Mark the nodes `up` created as not provisioned and save what `start` learnt; only the
+/// fields `start` owns are written (a `check` may save progress meanwhile).
+fn save_nodes(dir: &LabDir, record: &mut LabRecord, ups: &BTreeMap<String, NodeUp>) -> Result<()> {
+    for (n, u) in ups {
         if *u == NodeUp::Created {
             record.nodes.entry(n.clone()).or_default().provisioned = false;
         }
     }
-    // Only the fields `start` owns are written: a `check` may save progress meanwhile.
     let (facts, nodes) = (record.facts.clone(), record.nodes.clone());
     dir.update("start", |r| {
         r.facts = facts;
         r.nodes = nodes;
-    })?;
+    })
+}
 
+/// Put every node `up` touched into its starting state, all at once, recording each node as
+/// provisioned when it is; the first failure says how to finish the lab.
+fn provision_nodes(
+    t: &Target,
+    backend: &dyn Backend,
+    lab: &Lab,
+    ctx: &Context,
+    ups: &BTreeMap<String, NodeUp>,
+) -> Result<()> {
     let todo: Vec<_> = lab
         .nodes
         .iter()
         .filter(|n| ups[&n.name] != NodeUp::Running)
         .collect();
     let progress = Progress::new("services", todo.len() as u64);
-    let errors: Vec<anyhow::Error> = std::thread::scope(|s| {
-        let handles: Vec<_> = todo
-            .iter()
-            .map(|node| {
-                let (backend, lab, ctx, ups, dir, progress) =
-                    (&*backend, &lab, &ctx, &ups, &dir, &progress);
-                s.spawn(move || -> Result<()> {
-                    progress.message(&format!("provisioning {}", node.name));
-                    provision::provision_node(backend, lab, node, ups[&node.name], ctx)
-                        .with_context(|| format!("provisioning node `{}`", node.name))?;
-                    dir.update("start", |r| {
-                        r.nodes.entry(node.name.clone()).or_default().provisioned = true;
-                    })?;
-                    progress.inc(&node.name);
-                    Ok(())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().expect("provision thread").err())
-            .collect()
+    let results = crate::parallel::each(todo, |node| -> Result<()> {
+        progress.message(&format!("provisioning {}", node.name));
+        provision::provision_node(backend, lab, node, ups[&node.name], ctx)
+            .with_context(|| format!("provisioning node `{}`", node.name))?;
+        t.dir.update("start", |r| {
+            r.nodes.entry(node.name.clone()).or_default().provisioned = true;
+        })?;
+        progress.inc(&node.name);
+        Ok(())
     });
-    if let Some(e) = errors.into_iter().next() {
+    if let Some(e) = results.into_iter().find_map(Result::err) {
         progress.abandon();
+        let name = &t.name;
         return Err(e.context(Problem::new(
             format!("lab `{name}` is not fully built"),
-            format!("run `halab start {} --lab {name}` again to finish it (nodes that failed are rebuilt)", lesson.id),
+            format!("run `halab start {} --lab {name}` again to finish it (nodes that failed are rebuilt)", t.lesson.id),
         )));
     }
     progress.finish("every node is in its starting state");
-    // The starting state of new nodes, for a fast `reset` where the backend can keep one.
-    let created_nodes: Vec<String> = ups
+    Ok(())
+}
+
+/// Keep the starting state of the nodes `up` created, for a fast `reset` where the backend
+/// can keep one.
+fn snapshot_new_nodes(backend: &dyn Backend, ups: &BTreeMap<String, NodeUp>) -> Result<()> {
+    let created: Vec<String> = ups
         .iter()
         .filter(|(_, u)| **u == NodeUp::Created)
         .map(|(n, _)| n.clone())
         .collect();
-    if !created_nodes.is_empty() && backend.snapshot(&created_nodes)? {
+    if !created.is_empty() && backend.snapshot(&created)? {
         ui::say(format!(
             "saved the starting state of {} node(s) for `halab reset`",
-            created_nodes.len()
+            created.len()
         ));
     }
-    dir.update("start", |r| r.phase = Phase::Ready)?;
-    Ok(Started {
-        name,
-        backend: kind,
-        nodes: lab.nodes.len(),
-        first_node: lab.nodes[0].name.clone(),
-        created,
-        restarted,
-        elapsed: t0.elapsed(),
-    })
+    Ok(())
 }
 
 /// What `destroy` found and removed.
@@ -501,72 +598,7 @@ pub struct LabStatus {
 /// Ask every node what runs on it and who holds the floating IP.
 pub fn status(open: &OpenLab) -> Result<LabStatus> {
     let lab = &open.lab;
-    let b = &*open.backend;
-    let per_node: Vec<(NodeStatus, bool)> = std::thread::scope(|s| {
-        let handles: Vec<_> = lab
-            .nodes
-            .iter()
-            .map(|n| {
-                s.spawn(move || {
-                    let running = b.is_running(&n.name);
-                    let role = lab.role_of(n);
-                    let mut services = Vec::new();
-                    let mut holds_vip = false;
-                    if running {
-                        let argv: Vec<String> = ["systemctl", "is-active"]
-                            .iter()
-                            .map(|s| s.to_string())
-                            .chain(role.services.iter().cloned())
-                            .collect();
-                        let states = if role.services.is_empty() {
-                            String::new()
-                        } else {
-                            b.exec(&n.name, &argv, None, Some(Duration::from_secs(10)))
-                                .map(|o| o.stdout)
-                                .unwrap_or_default()
-                        };
-                        let mut lines = states.lines();
-                        for svc in &role.services {
-                            services.push(ServiceStatus {
-                                name: svc.clone(),
-                                active: lines.next() == Some("active"),
-                            });
-                        }
-                        if let Some(vip) = &lab.vip {
-                            let argv = ["ip", "-o", "-4", "addr", "show", "dev", &lab.iface]
-                                .map(String::from);
-                            holds_vip = b
-                                .exec(&n.name, &argv, None, Some(Duration::from_secs(10)))
-                                .is_ok_and(|o| o.stdout.contains(&format!("inet {vip}/")));
-                        }
-                    } else {
-                        services = role
-                            .services
-                            .iter()
-                            .map(|s| ServiceStatus {
-                                name: s.clone(),
-                                active: false,
-                            })
-                            .collect();
-                    }
-                    (
-                        NodeStatus {
-                            name: n.name.clone(),
-                            address: n.address.clone(),
-                            role: n.role.clone(),
-                            running,
-                            services,
-                        },
-                        holds_vip,
-                    )
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("status thread"))
-            .collect()
-    });
+    let per_node = crate::parallel::each(&lab.nodes, |n| node_status(&*open.backend, lab, n));
     let holders: Vec<&str> = per_node
         .iter()
         .filter(|(_, v)| *v)
@@ -582,6 +614,55 @@ pub fn status(open: &OpenLab) -> Result<LabStatus> {
         vip_holder: (!holders.is_empty()).then(|| holders.join(",")),
         nodes: per_node.into_iter().map(|(n, _)| n).collect(),
     })
+}
+
+/// How long `status` waits for a node to say what runs on it.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One node's status, and whether it holds the floating IP. A node that does not answer shows
+/// its services inactive.
+fn node_status(b: &dyn Backend, lab: &Lab, n: &crate::content::lab::Node) -> (NodeStatus, bool) {
+    let running = b.is_running(&n.name);
+    let role = lab.role_of(n);
+    let node = b.node(&n.name);
+    let states = if running && !role.services.is_empty() {
+        let units: Vec<String> = role.services.iter().map(|s| shell_quote(s)).collect();
+        node.run(
+            &format!("systemctl is-active {}", units.join(" ")),
+            STATUS_TIMEOUT,
+        )
+        .map(|o| o.stdout)
+        .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut lines = states.lines();
+    let services = role
+        .services
+        .iter()
+        .map(|svc| ServiceStatus {
+            name: svc.clone(),
+            active: lines.next() == Some("active"),
+        })
+        .collect();
+    let holds_vip = running
+        && lab.vip.as_ref().is_some_and(|vip| {
+            node.run(
+                &format!("ip -o -4 addr show dev {}", shell_quote(&lab.iface)),
+                STATUS_TIMEOUT,
+            )
+            .is_ok_and(|o| o.stdout.contains(&format!("inet {vip}/")))
+        });
+    (
+        NodeStatus {
+            name: n.name.clone(),
+            address: n.address.clone(),
+            role: n.role.clone(),
+            running,
+            services,
+        },
+        holds_vip,
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,9 @@ use crate::ui::{Problem, Progress};
 const NODE_INIT: &str = include_str!("../../assets/netns/node-init.sh");
 const SYSTEMCTL_SHIM: &str = include_str!("../../assets/netns/systemctl");
 const NODE_TOML: &str = include_str!("../../assets/netns/node.toml");
+
+/// How long a new node's PID 1 may take to mount everything.
+const HOLDER_START: Duration = Duration::from_secs(10);
 
 /// PATH inside a node; the shim directory comes first so `systemctl` is halab's.
 const NODE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -207,8 +210,7 @@ impl Netns {
             .arg(node)
             .arg(nd.join("mounts"))
             .spawn_detached(&log)?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        let started = crate::parallel::poll(HOLDER_START, Duration::from_millis(5), || {
             let child =
                 fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
                     .ok()
@@ -221,33 +223,34 @@ impl Netns {
                 && nd.join("root/run/halab-ready").exists()
                 && let Some(init_start) = start_time(init_pid)
             {
-                let h = Holder {
+                return Some(Some(Holder {
                     unshare_pid,
                     init_pid,
                     init_start,
-                };
-                write_atomic(
-                    &nd.join("holder.json"),
-                    serde_json::to_string(&h)?.as_bytes(),
-                    0o644,
-                )?;
-                return Ok(h);
+                }));
             }
-            if Instant::now() > deadline || (child.is_none() && start_time(unshare_pid).is_none()) {
-                let log_text = fs::read_to_string(&log).unwrap_or_default();
-                kill_and_wait(&[unshare_pid]);
-                return Err(Problem::new(
-                    format!("node `{node}` did not start"),
-                    format!(
-                        "its start-up log `{}` says:\n  {}",
-                        log.display(),
-                        log_text.trim().lines().collect::<Vec<_>>().join("\n  ")
-                    ),
-                )
-                .into());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+            // `unshare` gone without a child: no point waiting out the limit.
+            (child.is_none() && start_time(unshare_pid).is_none()).then_some(None)
+        });
+        let Some(h) = started.ready().flatten() else {
+            let log_text = fs::read_to_string(&log).unwrap_or_default();
+            kill_and_wait(&[unshare_pid]);
+            return Err(Problem::new(
+                format!("node `{node}` did not start"),
+                format!(
+                    "its start-up log `{}` says:\n  {}",
+                    log.display(),
+                    log_text.trim().lines().collect::<Vec<_>>().join("\n  ")
+                ),
+            )
+            .into());
+        };
+        write_atomic(
+            &nd.join("holder.json"),
+            serde_json::to_string(&h)?.as_bytes(),
+            0o644,
+        )?;
+        Ok(h)
     }
 
     fn ensure_switch(&self) -> Result<()> {
@@ -367,15 +370,14 @@ impl Netns {
                 script += c;
             }
         }
-        let argv = ["bash".to_string(), "-euc".to_string(), script];
-        let out = self.exec(&node.name, &argv, None, None)?;
-        if !out.success() {
-            bail!(crate::exec::ExecError::Failed {
-                cmd: format!("(in node {}) {}", node.name, argv[2].replace('\n', "; ")),
-                status: out.status_text(),
-                stderr: out.stderr,
-            });
-        }
+        let this: &dyn Backend = self;
+        this.node(&node.name)
+            .run(&format!("set -eu\n{script}"), crate::exec::DEFAULT_TIMEOUT)?
+            .demand_success(format!(
+                "(in node {}) {}",
+                node.name,
+                script.replace('\n', "; ")
+            ))?;
         fs::write(self.node_dir(&node.name).join("installed"), "")?;
         Ok(())
     }
@@ -623,17 +625,18 @@ fn kill_and_wait(pids: &[u32]) -> Vec<u32> {
             libc::kill(p as i32, libc::SIGKILL);
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let alive: Vec<u32> = pids
-            .iter()
+    let alive = || -> Vec<u32> {
+        pids.iter()
             .copied()
             .filter(|p| start_time(*p).is_some())
-            .collect();
-        if alive.is_empty() || Instant::now() > deadline {
-            return alive;
-        }
-        std::thread::sleep(Duration::from_millis(10));
+            .collect()
+    };
+    let gone = crate::parallel::poll(Duration::from_secs(5), Duration::from_millis(10), || {
+        alive().is_empty().then_some(())
+    });
+    match gone {
+        crate::parallel::Polled::Ready(..) => Vec::new(),
+        crate::parallel::Polled::TimedOut => alive(),
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{AlertsArgs, Format, Global};
+use crate::exec::shell_quote;
 use crate::session::OpenLab;
 use crate::state;
 use crate::ui::Problem;
@@ -18,17 +19,10 @@ pub fn run(g: &Global, a: AlertsArgs) -> Result<i32> {
         )
         .into());
     };
-    let argv = [
-        "sh",
-        "-c",
-        "cat \"$1\" 2>/dev/null || true",
-        "halab-alerts",
-        &sink.log,
-    ]
-    .map(String::from);
-    let out = open
-        .backend
-        .exec(&sink.node, &argv, None, Some(Duration::from_secs(10)))?;
+    let out = open.backend.node(&sink.node).run(
+        &format!("cat {} 2>/dev/null || true", shell_quote(&sink.log)),
+        Duration::from_secs(10),
+    )?;
     let alerts: Vec<serde_json::Value> = out
         .stdout
         .lines()

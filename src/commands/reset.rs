@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::cli::{Global, ResetArgs};
-use crate::{solve, ui};
+use crate::{reset, ui};
 
 pub fn run(g: &Global, a: ResetArgs) -> Result<i32> {
     let names: Vec<Option<crate::state::LabName>> = if a.all {
@@ -21,7 +21,7 @@ pub fn run(g: &Global, a: ResetArgs) -> Result<i32> {
         if let Some(to) = &a.to {
             lesson.step_or_err(to)?;
         }
-        let saved = solve::reset(&open, &lesson)?;
+        let saved = reset::reset(&open, &lesson)?;
         eprintln!(
             "{} lab `{}` is back at its start; the trainee's files were saved in `{}`",
             ui::green("✔"),
@@ -32,7 +32,7 @@ pub fn run(g: &Global, a: ResetArgs) -> Result<i32> {
             let i = lesson.step_index(to).expect("checked above");
             if i > 0 {
                 let before = &lesson.steps[i - 1].id;
-                solve::solve(&open, &catalog, &lesson, Some(before))?;
+                super::solve::solve_through(&open, &catalog, &lesson, Some(before))?;
             }
             eprintln!(
                 "{} lab `{}` is at the start of step `{to}`",

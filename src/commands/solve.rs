@@ -1,14 +1,17 @@
 //! `halab solve [--step ID]`: apply reference solutions, then grade the step.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::check::{engine, report};
 use crate::cli::{Global, SolveArgs};
-use crate::{solve, ui};
+use crate::content::{Catalog, Lesson};
+use crate::session::OpenLab;
+use crate::solve;
+use crate::ui::{self, Problem};
 
 pub fn run(g: &Global, a: SolveArgs) -> Result<i32> {
     let (_hold, open, catalog, lesson) = super::open_held(g.lab.as_ref(), "solve")?;
-    let applied = solve::solve(&open, &catalog, &lesson, a.step.as_deref())?;
+    let applied = solve_through(&open, &catalog, &lesson, a.step.as_deref())?;
     let target = applied
         .last()
         .expect("solve applies at least the target step");
@@ -24,4 +27,46 @@ pub fn run(g: &Global, a: SolveArgs) -> Result<i32> {
         );
         Ok(1)
     }
+}
+
+/// Solve `target` (default: the current step), solving unfinished steps before it first.
+/// Returns the ids of the steps whose solutions were applied.
+pub(super) fn solve_through(
+    open: &OpenLab,
+    catalog: &Catalog,
+    lesson: &Lesson,
+    target: Option<&str>,
+) -> Result<Vec<String>> {
+    let steps = solve::steps_to_solve(open, lesson, target)?;
+    let ctx = open.template_context()?;
+    let mut applied = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let sol = catalog
+            .solution(&lesson.id, &step.id)
+            .expect("validated: every step has a solution");
+        ui::say(format!("applying the solution of step `{}`", step.id));
+        solve::apply(open, step, sol, &ctx)
+            .with_context(|| format!("solving step `{}`", step.id))?;
+        applied.push(step.id.clone());
+        // Grade each earlier step as it is solved (recording its pass), so later steps build on
+        // verified ground; the target is graded by the caller.
+        if i + 1 < steps.len() {
+            let r = engine::grade(open, lesson, Some(&step.id))?;
+            if !r.all_passed() {
+                eprint!("{}", report::text(&r));
+                return Err(Problem::new(
+                    format!(
+                        "the solution of step `{}` was applied but its checks fail",
+                        step.id
+                    ),
+                    format!(
+                        "look at the failing check above; `halab check --step {}` runs it again",
+                        step.id
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(applied)
 }

@@ -402,6 +402,7 @@ fn storage_holds_no_feature_and_grading_needs_no_lifecycle() {
         "check",
         "drill",
         "solve",
+        "reset",
         "runner",
         "commands",
         "cli",
@@ -411,7 +412,7 @@ fn storage_holds_no_feature_and_grading_needs_no_lifecycle() {
         ("state", &above_state),
         (
             "check",
-            &["lifecycle", "drill", "solve", "runner", "commands"],
+            &["lifecycle", "drill", "solve", "reset", "runner", "commands"],
         ),
         (
             "content",
