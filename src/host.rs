@@ -1,5 +1,5 @@
 //! What the host machine must have for a backend: root, Debian packages, and installing what is
-//! missing after asking (or with `--yes`).
+//! missing after asking (`ui::confirm`; or at once with `--yes`).
 //!
 //! Must not: build or change a lab.
 
@@ -63,8 +63,8 @@ pub fn missing_packages(wanted: &BTreeSet<String>) -> Result<Vec<String>> {
 }
 
 /// Make sure `wanted` packages are installed: list what is missing with the exact `apt-get`
-/// line, then install after a yes (or at once with `assume_yes`). Never prompts without a
-/// terminal.
+/// line, then install after a yes (or at once with `assume_yes`). Without a terminal and
+/// without `assume_yes`, fails saying to pass `--yes`.
 pub fn ensure_packages(wanted: &BTreeSet<String>, assume_yes: bool) -> Result<()> {
     let missing = missing_packages(wanted)?;
     if missing.is_empty() {
@@ -80,20 +80,14 @@ pub fn ensure_packages(wanted: &BTreeSet<String>, assume_yes: bool) -> Result<()
         missing.join(", ")
     ));
     eprintln!("    they would be installed with: {}", ui::bold(&line));
-    let go = if assume_yes {
-        true
-    } else if ui::interactive() {
-        dialoguer::Confirm::new()
-            .with_prompt("Install them now?")
-            .default(true)
-            .interact()?
-    } else {
-        return Err(Problem::new(
+    let go = ui::confirm(
+        "Install them now?",
+        assume_yes,
+        Problem::new(
             format!("missing packages: {}", missing.join(" ")),
             format!("install them with `{line}`, or run halab again with `--yes` to let it do so"),
-        )
-        .into());
-    };
+        ),
+    )?;
     if !go {
         return Err(Problem::new(
             "the lab cannot be built without those packages",
@@ -123,17 +117,12 @@ pub fn ensure_packages(wanted: &BTreeSet<String>, assume_yes: bool) -> Result<()
             .run_ok()?;
         out = install()?;
     }
-    if !out.success() {
-        return Err(anyhow::Error::new(crate::exec::ExecError::Failed {
-            cmd: line.clone(),
-            status: out.status_text(),
-            stderr: out.stderr,
-        })
-        .context(Problem::new(
+    out.demand_success(&line).map_err(|e| {
+        anyhow::Error::new(e).context(Problem::new(
             "installing the lab's packages failed",
             format!("fix what apt says above, then run `{line}` yourself"),
-        )));
-    }
+        ))
+    })?;
     let still = missing_packages(wanted)?;
     if !still.is_empty() {
         return Err(Problem::new(

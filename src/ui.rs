@@ -1,14 +1,17 @@
 //! How halab talks to people: `error:` / `hint:` reports with their "Caused by" chain, styled
-//! words, and progress displays. Data goes to stdout; talk, progress and errors go to stderr.
-//! Colours follow `NO_COLOR` and are off when the stream is not a terminal.
+//! words, progress displays, and the questions it asks (a yes or no, a menu, a typed answer: the
+//! one place halab prompts). Data goes to stdout; talk, progress, prompts and errors go to
+//! stderr. Colours follow `NO_COLOR` and are off when the stream is not a terminal.
 //!
-//! Must not: decide what to do (commands and the library decide; this only renders).
+//! Must not: decide what to do (commands and the library decide; this only renders and asks),
+//! or wait for an answer nobody can give (no terminal: an error naming `--yes` instead).
 
 use std::fmt;
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use console::{Style, style};
+use dialoguer::theme::ColorfulTheme;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// An error a person can act on: what went wrong and what to do next.
@@ -141,6 +144,39 @@ pub fn status_cell(text: &str, good: bool) -> comfy_table::Cell {
 /// Whether halab may ask questions: stdin and stderr are terminals.
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Ask a yes-or-no question, yes by default. `assume_yes` (`--yes`) is a yes without asking.
+/// Without a terminal nobody can answer, so rather than wait this fails with `unanswered`,
+/// which should say to pass `--yes`.
+pub fn confirm(question: &str, assume_yes: bool, unanswered: Problem) -> anyhow::Result<bool> {
+    if assume_yes {
+        return Ok(true);
+    }
+    if !interactive() {
+        return Err(unanswered.into());
+    }
+    Ok(dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(true)
+        .interact()?)
+}
+
+/// A menu of `items` under `prompt`, the first one preselected; the index picked. For callers
+/// that run only on a terminal ([`interactive`]).
+pub fn pick(prompt: &str, items: &[&str]) -> anyhow::Result<usize> {
+    Ok(dialoguer::Select::with_theme(&ColorfulTheme::default())
+        .with_prompt(prompt)
+        .items(items)
+        .default(0)
+        .interact()?)
+}
+
+/// A line typed in answer to `prompt`. For callers that run only on a terminal.
+pub fn ask_text(prompt: &str) -> anyhow::Result<String> {
+    Ok(dialoguer::Input::with_theme(&ColorfulTheme::default())
+        .with_prompt(prompt)
+        .interact_text()?)
 }
 
 /// Progress over a known number of items: a bar on a terminal, plain lines elsewhere. Nothing

@@ -5,19 +5,17 @@
 //! Must not: build, change or start anything; it only looks.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::ValueEnum as _;
 use serde::Deserialize;
 
 use super::BackendKind;
-use crate::exec::Cmd;
 use crate::ui::Problem;
 
 /// A backend and the reason it was chosen, as shown to the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Choice {
+pub struct BackendChoice {
     pub kind: BackendKind,
     pub reason: String,
 }
@@ -82,40 +80,10 @@ fn load_config() -> Result<Option<(Config, PathBuf)>> {
     Ok(Some((config, path)))
 }
 
-/// The LXD client halab uses: `HALAB_LXD_CLIENT` (`lxc`, `incus` or a path), else `lxc`, else
-/// `incus` when only that is installed.
-pub fn lxd_client() -> String {
-    if let Some(c) = std::env::var_os("HALAB_LXD_CLIENT").filter(|c| !c.is_empty()) {
-        return c.to_string_lossy().into_owned();
-    }
-    if which::which("lxc").is_err() && which::which("incus").is_ok() {
-        "incus".into()
-    } else {
-        "lxc".into()
-    }
-}
-
-/// Whether an LXD daemon answers this user (installed, running, and reachable: root or the
-/// `lxd` group).
-pub fn lxd_answers() -> bool {
-    which::which(lxd_client()).is_ok()
-        && Cmd::new(lxd_client())
-            .args(["query", "/1.0"])
-            .timeout(Some(Duration::from_secs(10)))
-            .run()
-            .is_ok_and(|o| o.success())
-}
-
-/// Whether a multipass daemon answers.
-pub fn multipass_answers() -> bool {
-    which::which("multipass").is_ok()
-        && super::multipass::versions().is_ok_and(|(_, daemon)| daemon.is_some())
-}
-
 /// The backend for a new lab, and why.
-pub fn choose(flag: Option<BackendKind>) -> Result<Choice> {
+pub fn choose(flag: Option<BackendKind>) -> Result<BackendChoice> {
     if let Some(kind) = flag {
-        return Ok(Choice {
+        return Ok(BackendChoice {
             kind,
             reason: format!("`--backend {kind}`"),
         });
@@ -124,7 +92,7 @@ pub fn choose(flag: Option<BackendKind>) -> Result<Choice> {
         .ok()
         .filter(|v| !v.is_empty())
     {
-        return Ok(Choice {
+        return Ok(BackendChoice {
             kind: parse_kind(&v, "`HALAB_BACKEND`")?,
             reason: format!("`HALAB_BACKEND={v}`"),
         });
@@ -133,7 +101,7 @@ pub fn choose(flag: Option<BackendKind>) -> Result<Choice> {
         && let Some(v) = config.backend
     {
         let from = format!("`backend` in `{}`", path.display());
-        return Ok(Choice {
+        return Ok(BackendChoice {
             kind: parse_kind(&v, &from)?,
             reason: from,
         });
@@ -142,22 +110,24 @@ pub fn choose(flag: Option<BackendKind>) -> Result<Choice> {
 }
 
 /// What this machine has, in the order a trainee would want it.
-pub fn detect() -> Result<Choice> {
-    if lxd_answers() {
-        return Ok(Choice {
-            kind: BackendKind::Lxd,
-            reason: "detected: an LXD daemon answers".into(),
-        });
-    }
-    if multipass_answers() {
-        return Ok(Choice {
-            kind: BackendKind::Multipass,
-            reason: "detected: a multipass daemon answers".into(),
-        });
+pub fn detect() -> Result<BackendChoice> {
+    for (kind, reason) in [
+        (BackendKind::Lxd, "detected: an LXD daemon answers"),
+        (
+            BackendKind::Multipass,
+            "detected: a multipass daemon answers",
+        ),
+    ] {
+        if super::daemon(kind).is_some_and(|d| d.answers()) {
+            return Ok(BackendChoice {
+                kind,
+                reason: reason.into(),
+            });
+        }
     }
     if cfg!(target_os = "linux") {
         // Without root this ends in the exact `sudo` line to run.
-        return Ok(Choice {
+        return Ok(BackendChoice {
             kind: BackendKind::Netns,
             reason: "detected: Linux, and no LXD or multipass daemon answers".into(),
         });

@@ -7,9 +7,11 @@
 pub mod choice;
 pub mod lxd;
 pub mod multipass;
+pub mod need;
 pub mod netns;
 pub mod node;
 
+pub use need::{Daemon, Need};
 pub use node::NodeHandle;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -167,5 +169,24 @@ pub fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn 
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
         BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, remote)),
         BackendKind::Multipass => Box::new(multipass::Multipass::new(dir)),
+    }
+}
+
+/// What backend `kind` needs on this host, each with whether it is there and the command that
+/// fixes it (`halab doctor`). Asks the host, not a lab: no lab need exist.
+pub fn needs(kind: BackendKind) -> Vec<Need> {
+    match kind {
+        BackendKind::Netns => netns::needs(),
+        BackendKind::Lxd => lxd::needs(),
+        BackendKind::Multipass => multipass::needs(),
+    }
+}
+
+/// Whether backend `kind`'s daemon answers; `None` for a backend that has no daemon.
+pub fn daemon(kind: BackendKind) -> Option<Daemon> {
+    match kind {
+        BackendKind::Netns => None,
+        BackendKind::Lxd => Some(lxd::daemon()),
+        BackendKind::Multipass => Some(multipass::daemon()),
     }
 }

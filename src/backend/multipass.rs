@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use ipnet::Ipv4Net;
 use serde::Deserialize;
 
-use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use super::{Backend, BackendKind, Daemon, LabSpec, Need, NodeSpec, NodeUp};
 use crate::content::lab::is_host_in;
 use crate::content::template::{Facts, NetworkFacts};
 use crate::exec::{Cmd, Output};
@@ -615,7 +615,7 @@ impl Backend for Multipass {
     }
 
     fn leftovers(&self) -> Result<Vec<String>> {
-        if which::which("multipass").is_err() || !crate::backend::choice::multipass_answers() {
+        if !daemon().answers() {
             return Ok(Vec::new());
         }
         self.changed();
@@ -657,6 +657,66 @@ fn free_address(net: Ipv4Addr, prefix: u8, in_use: &BTreeSet<Ipv4Addr>) -> Optio
     net.hosts()
         .rev()
         .find(|a| !in_use.contains(a) && is_host_in(*a, net.network(), prefix))
+}
+
+/// Whether the multipass daemon answers (`multipass version`, which asks it).
+pub fn daemon() -> Daemon {
+    if which::which("multipass").is_err() {
+        return Daemon::NoClient;
+    }
+    match versions() {
+        Ok((_, Some(d))) => Daemon::Answers(d),
+        Ok((c, None)) => Daemon::Silent(format!("client {c}, no answer from the daemon")),
+        Err(e) => Daemon::Silent(e.to_string()),
+    }
+}
+
+/// What the multipass backend needs on this host (`halab doctor`): multipass, its daemon, a
+/// release with snapshots (optional: `reset` rebuilds without), and hardware virtualisation.
+pub fn needs() -> Vec<Need> {
+    let daemon = daemon();
+    let installed = daemon != Daemon::NoClient;
+    let mut needs = vec![Need::new(
+        "`multipass`",
+        installed,
+        if installed { "installed" } else { "not found" },
+        &install_hint().replace("; `halab doctor` checks again", ""),
+    )];
+    if !installed {
+        return needs;
+    }
+    needs.push(Need::new(
+        "the multipass daemon (`multipassd`)",
+        daemon.answers(),
+        match &daemon {
+            Daemon::Answers(d) => format!("answers (multipassd {d})"),
+            Daemon::Silent(said) | Daemon::Denied(said) => said.clone(),
+            Daemon::NoClient => unreachable!("multipass is installed"),
+        },
+        "sudo snap start multipass (Linux), or open the Multipass app (macOS, Windows)",
+    ));
+    if let Daemon::Answers(d) = &daemon {
+        let snapshots = major_minor(d).is_some_and(|v| v >= SNAPSHOTS_SINCE);
+        needs.push(
+            Need::new(
+                "snapshots for a fast `halab reset` (multipass 1.13 or newer)",
+                snapshots,
+                format!("multipassd {d}"),
+                "sudo snap refresh multipass (Linux), `brew upgrade multipass` (macOS)",
+            )
+            .optional(),
+        );
+    }
+    if cfg!(target_os = "linux") {
+        let kvm = std::path::Path::new("/dev/kvm").exists();
+        needs.push(Need::new(
+            "hardware virtualisation (`/dev/kvm`)",
+            kvm,
+            if kvm { "present" } else { "absent" },
+            "enable VT-x/AMD-V in the firmware, or nested virtualisation for this VM; without it use the netns or lxd backend",
+        ));
+    }
+    needs
 }
 
 #[cfg(test)]

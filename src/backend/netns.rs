@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::{Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use super::{Backend, BackendKind, LabSpec, Need, NodeSpec, NodeUp};
 use crate::content::template::Facts;
 use crate::exec::{Cmd, Output};
 use crate::state::{LabDir, write_atomic};
@@ -638,6 +638,75 @@ fn kill_and_wait(pids: &[u32]) -> Vec<u32> {
         crate::parallel::Polled::Ready(..) => Vec::new(),
         crate::parallel::Polled::TimedOut => alive(),
     }
+}
+
+/// What the netns backend needs on this host (`halab doctor`): Linux, root, the kernel's
+/// namespaces, veth pairs and bridges, the namespace tools, and every lab's packages (the nodes
+/// run the host's own programs).
+pub fn needs() -> Vec<Need> {
+    let linux = cfg!(target_os = "linux");
+    let mut needs = vec![Need::new(
+        "Linux",
+        linux,
+        std::env::consts::OS,
+        "use the lxd or multipass backend (`halab doctor --backend multipass`)",
+    )];
+    if !linux {
+        return needs;
+    }
+    needs.push(Need::root());
+    let ns = ["net", "pid", "mnt", "uts", "ipc"];
+    let missing_ns: Vec<&str> = ns
+        .iter()
+        .copied()
+        .filter(|n| !Path::new(&format!("/proc/self/ns/{n}")).exists())
+        .collect();
+    needs.push(Need::none_missing(
+        "kernel namespaces (net, pid, mount, uts, ipc)",
+        &missing_ns,
+        "all present",
+        "use a kernel built with namespaces (every distribution kernel is), or the lxd backend",
+    ));
+    let have = |program: &str| which::which(program).is_ok();
+    if crate::host::is_root() && have("unshare") && have("ip") {
+        // Made in a network namespace of its own, which vanishes with the command.
+        let probe = Cmd::new("unshare")
+            .args(["--net", "sh", "-c"])
+            .arg("ip link add halab-a type veth peer name halab-b && ip link add halab-br type bridge")
+            .timeout(Some(Duration::from_secs(10)))
+            .run();
+        let (ok, detail) = match probe {
+            Ok(o) if o.success() => (true, "a veth pair and a bridge can be made".to_string()),
+            Ok(o) => (false, o.stderr.trim().to_string()),
+            Err(e) => (false, e.to_string()),
+        };
+        needs.push(Need::new(
+            "kernel support for veth pairs and bridges",
+            ok,
+            detail,
+            "sudo modprobe veth bridge",
+        ));
+    }
+    let tools: Vec<&str> = ["unshare", "nsenter", "ip"]
+        .into_iter()
+        .filter(|t| !have(t))
+        .collect();
+    needs.push(Need::none_missing(
+        "`unshare`, `nsenter`, `ip`",
+        &tools,
+        "installed",
+        "sudo apt-get install util-linux iproute2",
+    ));
+    // The netns backend runs the host's own daemons: every lab's packages.
+    let wanted: BTreeSet<String> = crate::content::Catalog::load()
+        .map(|c| c.labs().flat_map(|l| l.all_packages()).collect())
+        .unwrap_or_default();
+    let count = wanted.len();
+    needs.push(Need::packages(
+        &format!("the labs' packages on the host ({count} named by the lab files)"),
+        &wanted,
+    ));
+    needs
 }
 
 #[cfg(test)]

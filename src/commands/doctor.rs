@@ -1,5 +1,8 @@
 //! `halab doctor [--backend B]`: a table per backend of what this machine has and lacks, with
-//! the command that fixes each gap; exit 0 when the backend `start` would use is usable.
+//! the command that fixes each gap; exit 0 when the backend `start` would use is usable. The
+//! backend is chosen as `start` chooses it (`backend::choice`).
+//!
+//! Must not: decide the backend differently from `start`, or change the host.
 
 use anyhow::Result;
 use serde::Serialize;

@@ -2,11 +2,13 @@
 //! on one of the step's nodes, the step's actions, skip, quit). Progress is saved after every
 //! step and the next `halab start` resumes where the trainee left off.
 //!
-//! This is the only module that prompts. Without a terminal, `print_step` is all there is.
+//! It asks through `ui` (menus, typed answers), which is where every prompt of halab goes.
+//! Without a terminal, `print_step` is all there is.
+//!
+//! Must not: prompt without a terminal (callers ask `ui::interactive` first), or grade or act on
+//! the lab in a way of its own (it calls `check` and `solve`).
 
 use anyhow::Result;
-use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Input, Select};
 
 use crate::check::{engine, report};
 use crate::content::Lesson;
@@ -91,7 +93,8 @@ pub fn next_hint(open: &OpenLab, step: &Step, ctx: &Context) -> Result<Option<St
     Ok(Some(ctx.render(&step.hints[shown - 1])?))
 }
 
-enum Choice {
+/// What the trainee picked in a step's menu.
+enum MenuChoice {
     Check,
     Hint,
     Shell(String),
@@ -103,7 +106,6 @@ enum Choice {
 /// The guided lesson, from the current step to the end or until the trainee quits.
 pub fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
     let ctx = open.template_context()?;
-    let theme = ColorfulTheme::default();
     if lesson
         .steps
         .iter()
@@ -113,33 +115,29 @@ pub fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
     }
     while let Some(step) = solve::current_step(lesson, open)? {
         eprintln!("{}", step_text(lesson, step, &ctx)?);
-        if !step.questions.is_empty() && !ask_questions(open, step, &theme)? {
+        if !step.questions.is_empty() && !ask_questions(open, step)? {
             return Ok(());
         }
         if !step.questions.is_empty() && step.checks.is_empty() {
             continue;
         }
         loop {
-            let mut items: Vec<(String, Choice)> = vec![
-                ("Check this step now".into(), Choice::Check),
-                ("Show a hint".into(), Choice::Hint),
+            let mut items: Vec<(String, MenuChoice)> = vec![
+                ("Check this step now".into(), MenuChoice::Check),
+                ("Show a hint".into(), MenuChoice::Hint),
             ];
             for n in &step.nodes {
-                items.push((format!("Open a shell on {n}"), Choice::Shell(n.clone())));
+                items.push((format!("Open a shell on {n}"), MenuChoice::Shell(n.clone())));
             }
             for (i, a) in step.actions.iter().enumerate() {
-                items.push((a.label.clone(), Choice::Action(i)));
+                items.push((a.label.clone(), MenuChoice::Action(i)));
             }
-            items.push(("Skip this step".into(), Choice::Skip));
-            items.push(("Quit (your progress is saved)".into(), Choice::Quit));
+            items.push(("Skip this step".into(), MenuChoice::Skip));
+            items.push(("Quit (your progress is saved)".into(), MenuChoice::Quit));
             let labels: Vec<&str> = items.iter().map(|(l, _)| l.as_str()).collect();
-            let pick = Select::with_theme(&theme)
-                .with_prompt(format!("Step `{}`", step.id))
-                .items(&labels)
-                .default(0)
-                .interact()?;
+            let pick = ui::pick(&format!("Step `{}`", step.id), &labels)?;
             match &items[pick].1 {
-                Choice::Check => {
+                MenuChoice::Check => {
                     let r = engine::grade(open, lesson, Some(&step.id))?;
                     eprint!("{}", report::text(&r));
                     if r.all_passed() {
@@ -147,29 +145,29 @@ pub fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
                         break;
                     }
                 }
-                Choice::Hint => match next_hint(open, step, &ctx)? {
+                MenuChoice::Hint => match next_hint(open, step, &ctx)? {
                     Some(h) => eprintln!("\n  {} {h}\n", ui::bold("hint:")),
                     None => eprintln!("\n  no hints for this step\n"),
                 },
-                Choice::Shell(node) => {
+                MenuChoice::Shell(node) => {
                     eprintln!(
                         "halab: root shell on `{node}`; `exit` brings you back to the lesson"
                     );
                     open.backend.node(node).shell(&open.dir.name)?;
                 }
-                Choice::Action(i) => {
+                MenuChoice::Action(i) => {
                     let a = &step.actions[*i];
                     ui::say(format!("{}…", a.label));
                     solve::run_action(open, &ctx, a)?;
                     eprintln!("{} done", ui::green("✔"));
                 }
-                Choice::Skip => {
+                MenuChoice::Skip => {
                     open.dir.update("skip", |rec| {
                         rec.progress.entry(step.id.clone()).or_default().skipped = true
                     })?;
                     break;
                 }
-                Choice::Quit => {
+                MenuChoice::Quit => {
                     eprintln!(
                         "Progress saved. `halab start {}` picks up at step `{}`.",
                         lesson.id, step.id
@@ -188,7 +186,7 @@ pub fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
 }
 
 /// Ask a step's questions until each is answered correctly; false when the trainee quits.
-fn ask_questions(open: &OpenLab, step: &Step, theme: &ColorfulTheme) -> Result<bool> {
+fn ask_questions(open: &OpenLab, step: &Step) -> Result<bool> {
     let rec = open.dir.load()?;
     for q in &step.questions {
         if rec
@@ -200,9 +198,7 @@ fn ask_questions(open: &OpenLab, step: &Step, theme: &ColorfulTheme) -> Result<b
             continue;
         }
         loop {
-            let text: String = Input::with_theme(theme)
-                .with_prompt(format!("{} [{}] (q to quit)", q.ask, q.unit_label()))
-                .interact_text()?;
+            let text = ui::ask_text(&format!("{} [{}] (q to quit)", q.ask, q.unit_label()))?;
             let text = text.trim();
             if text.eq_ignore_ascii_case("q") {
                 eprintln!("Progress saved.");
