@@ -5,204 +5,161 @@
 //!
 //! Steps whose state a later step replaced on purpose (`superseded_by`), and `live` steps on a
 //! full check, show their recorded pass instead of running again. Passing steps are recorded.
+//!
+//! Must not: render outcomes (`report` does), or change the lab except through a check's own
+//! `before`/`after` commands.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde::Serialize;
 
+use super::outcome::{CheckOutcome, Failure, GradedLab, StepOutcome, Subject};
 use super::{describe, evaluate};
 use crate::backend::Backend;
 use crate::content::Lesson;
-use crate::content::lesson::{Check, NodeCommand, Step};
+use crate::content::lesson::{Check, Expect, NodeCommand, Step};
 use crate::content::template::Context;
+use crate::exec::Output;
+use crate::parallel;
 use crate::session::OpenLab;
-use crate::state::{self, LabRecord};
+use crate::state::{self, LabLock, LabRecord};
 
 /// How long one command of a check may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Pause between tries of an "eventually" check.
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
-/// The result of one check (or one question).
-#[derive(Clone, Debug, Serialize)]
-pub struct CheckOutcome {
-    pub id: String,
-    pub title: String,
-    pub node: String,
-    /// The command as run (templates rendered).
-    pub command: String,
-    pub passed: bool,
-    /// "exit status 1", "killed by signal 9" or "not run".
-    pub status: String,
-    /// What the command printed (stdout then stderr, trimmed to the last lines).
-    pub output: String,
-    /// The check's message when it failed, else empty.
-    pub message: String,
-    /// What was expected, and when it failed, what did not hold.
-    pub expected: String,
-    pub why: String,
-    pub hint: Option<String>,
-    pub seconds: f64,
-}
-
-/// The result of one step.
-#[derive(Clone, Debug, Serialize)]
-pub struct StepOutcome {
-    pub id: String,
-    pub title: String,
-    pub passed: bool,
-    /// Set when a recorded pass stands in for running the checks.
-    pub note: Option<String>,
-    pub checks: Vec<CheckOutcome>,
-}
-
-/// A graded lab.
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub lab: String,
-    pub lesson: String,
-    pub passed: usize,
-    pub total: usize,
-    pub steps: Vec<StepOutcome>,
-}
-
-impl Report {
-    pub fn all_passed(&self) -> bool {
-        self.steps.iter().all(|s| s.passed)
-    }
-}
-
 /// Grade the lab: every step, or only `only` (always run, whatever was recorded).
-pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<Report> {
+pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<GradedLab> {
     let ctx = open.template_context()?;
     let record = open.dir.load()?;
     let steps: Vec<&Step> = match only {
         Some(id) => vec![lesson.step_or_err(id)?],
         None => lesson.steps.iter().collect(),
     };
-    let mut outcomes: Vec<Option<StepOutcome>> = steps
+    let settled: Vec<Option<StepOutcome>> = steps
         .iter()
-        .map(|s| {
-            if only.is_some() {
-                None
-            } else {
-                recorded(s, &record)
-            }
+        .map(|s| settled(s, &record, only.is_some()))
+        .collect();
+    let todo = checks_to_run(&steps, &settled);
+    let _hold = hold_if_disruptive(open, only, &todo)?;
+    let mut ran = run_checks(&*open.backend, &ctx, &todo).into_iter();
+    let outcomes: Vec<StepOutcome> = steps
+        .iter()
+        .zip(settled)
+        .enumerate()
+        .map(|(i, (s, settled))| {
+            settled.unwrap_or_else(|| {
+                // `ran` is in `todo`'s order, which is the steps' order.
+                let n = todo.iter().filter(|t| t.step == i).count();
+                StepOutcome::of(&s.id, &s.title, ran.by_ref().take(n).collect())
+            })
         })
         .collect();
-    for (i, s) in steps.iter().enumerate() {
-        if outcomes[i].is_none() && !s.questions.is_empty() {
-            outcomes[i] = Some(grade_answers(s, &record));
-        }
-    }
-    // Which checks to run: (step index, check).
-    let todo: Vec<(usize, &Check)> = steps
+    let graded = GradedLab::new(&open.dir.name.to_string(), &lesson.id, outcomes);
+    record_progress(open, &graded)?;
+    Ok(graded)
+}
+
+/// A step's outcome when no command needs to run for it: a recorded pass that stands in (not
+/// when the step was asked for by name), or its questions graded from the answers.
+fn settled(step: &Step, record: &LabRecord, asked_for: bool) -> Option<StepOutcome> {
+    let recorded = if asked_for {
+        None
+    } else {
+        recorded(step, record)
+    };
+    recorded.or_else(|| (!step.questions.is_empty()).then(|| grade_answers(step, record)))
+}
+
+/// A check to run, and of which step (its index among the graded steps).
+struct Todo<'a> {
+    step: usize,
+    check: &'a Check,
+    /// It breaks the lab on purpose (a live step, or `before`/`after` commands): it runs alone.
+    disruptive: bool,
+}
+
+/// The checks of every step not settled otherwise, in the steps' order.
+fn checks_to_run<'a>(steps: &[&'a Step], settled: &[Option<StepOutcome>]) -> Vec<Todo<'a>> {
+    steps
         .iter()
         .enumerate()
-        .filter(|(i, _)| outcomes[*i].is_none())
-        .flat_map(|(i, s)| s.checks.iter().map(move |c| (i, c)))
-        .collect();
-    let disruptive =
-        |i: usize, c: &Check| steps[i].live || !c.before.is_empty() || !c.after.is_empty();
-    // Checks that break the lab on purpose hold it, as every command that changes a lab does;
-    // the others read it without waiting.
-    let _hold = if todo.iter().any(|(i, c)| disruptive(*i, c)) {
-        Some(open.dir.lock(&match only {
-            Some(id) => format!("check --step {id}"),
-            None => "check".to_string(),
-        })?)
-    } else {
-        None
+        .filter(|(i, _)| settled[*i].is_none())
+        .flat_map(|(i, s)| {
+            s.checks.iter().map(move |c| Todo {
+                step: i,
+                check: c,
+                disruptive: s.live || !c.before.is_empty() || !c.after.is_empty(),
+            })
+        })
+        .collect()
+}
+
+/// Checks that break the lab on purpose hold it, as every command that changes a lab does;
+/// the others read it without waiting.
+fn hold_if_disruptive(
+    open: &OpenLab,
+    only: Option<&str>,
+    todo: &[Todo],
+) -> Result<Option<LabLock>> {
+    if !todo.iter().any(|t| t.disruptive) {
+        return Ok(None);
+    }
+    let purpose = match only {
+        Some(id) => format!("check --step {id}"),
+        None => "check".to_string(),
     };
-    let backend = &*open.backend;
+    Ok(Some(open.dir.lock(&purpose)?))
+}
+
+/// Run `todo`: the checks that leave the lab alone all at once, then the disruptive ones one at
+/// a time. The outcomes are in `todo`'s order.
+fn run_checks(backend: &dyn Backend, ctx: &Context, todo: &[Todo]) -> Vec<CheckOutcome> {
     // Steps with a check that failed for good: their "eventually" checks stop retrying (the
     // step fails whatever they would show), so a fresh lab is graded in seconds, not a minute.
     let failed_steps = Mutex::new(BTreeSet::new());
-    let run = |i: usize, c: &Check| {
-        let gate = || failed_steps.lock().expect("failed steps").contains(&i);
-        let o = run_check(backend, c, &ctx, &gate);
+    let run = |t: &Todo| {
+        let gate = || failed_steps.lock().expect("failed steps").contains(&t.step);
+        let o = run_check(backend, t.check, ctx, &gate);
         if !o.passed {
-            failed_steps.lock().expect("failed steps").insert(i);
+            failed_steps.lock().expect("failed steps").insert(t.step);
         }
         o
     };
-    let mut results: Vec<(usize, usize, CheckOutcome)> = std::thread::scope(|sc| {
-        let handles: Vec<_> = todo
-            .iter()
-            .enumerate()
-            .filter(|(_, (i, c))| !disruptive(*i, c))
-            .map(|(k, (i, c))| {
-                let run = &run;
-                sc.spawn(move || (*i, k, run(*i, c)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("check thread"))
-            .collect()
-    });
-    for (k, (i, c)) in todo.iter().enumerate() {
-        if disruptive(*i, c) {
-            results.push((*i, k, run(*i, c)));
-        }
-    }
-    results.sort_by_key(|(_, k, _)| *k);
-    for (i, s) in steps.iter().enumerate() {
-        if outcomes[i].is_none() {
-            let checks: Vec<CheckOutcome> = results
-                .iter()
-                .filter(|(si, _, _)| *si == i)
-                .map(|(_, _, o)| o.clone())
-                .collect();
-            outcomes[i] = Some(StepOutcome {
-                id: s.id.clone(),
-                title: s.title.clone(),
-                passed: checks.iter().all(|c| c.passed),
-                note: None,
-                checks,
-            });
-        }
-    }
-    let outcomes: Vec<StepOutcome> = outcomes
-        .into_iter()
-        .map(|o| o.expect("every step graded"))
+    let quiet: Vec<(usize, &Todo)> = todo
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.disruptive)
         .collect();
-    let newly: Vec<String> = outcomes
+    let mut ran: Vec<(usize, CheckOutcome)> = parallel::each(quiet, |(k, t)| (k, run(t)));
+    for (k, t) in todo.iter().enumerate().filter(|(_, t)| t.disruptive) {
+        ran.push((k, run(t)));
+    }
+    ran.sort_by_key(|(k, _)| *k);
+    ran.into_iter().map(|(_, o)| o).collect()
+}
+
+/// Record the steps that passed just now, and the check's tally.
+fn record_progress(open: &OpenLab, graded: &GradedLab) -> Result<()> {
+    let newly: Vec<&str> = graded
+        .steps
         .iter()
         .filter(|o| o.passed && o.note.is_none())
-        .map(|o| o.id.clone())
+        .map(|o| o.id.as_str())
         .collect();
-    let total = outcomes.iter().map(|o| o.checks.len().max(1)).sum();
-    let passed = outcomes
-        .iter()
-        .map(|o| {
-            if o.checks.is_empty() {
-                usize::from(o.passed)
-            } else {
-                o.checks.iter().filter(|c| c.passed).count()
-            }
-        })
-        .sum();
     let now = state::now_unix();
     open.dir.update("check", |rec| {
         for id in &newly {
-            rec.progress.entry(id.clone()).or_default().passed_at = Some(now);
+            rec.progress.entry(id.to_string()).or_default().passed_at = Some(now);
         }
         rec.last_check = Some(state::LastCheck {
             at: now,
-            passed,
-            total,
+            passed: graded.passed,
+            total: graded.total,
         });
-    })?;
-    Ok(Report {
-        lab: open.dir.name.to_string(),
-        lesson: lesson.id.clone(),
-        passed,
-        total,
-        steps: outcomes,
     })
 }
 
@@ -225,73 +182,29 @@ fn recorded(step: &Step, record: &LabRecord) -> Option<StepOutcome> {
         return None;
     };
     Some(StepOutcome {
-        id: step.id.clone(),
-        title: step.title.clone(),
-        passed: true,
         note: Some(note),
-        checks: Vec::new(),
+        ..StepOutcome::of(&step.id, &step.title, Vec::new())
     })
 }
 
 /// Grade a step's questions from the answers the trainee gave.
 pub fn grade_answers(step: &Step, record: &LabRecord) -> StepOutcome {
     let given = record.step(&step.id).answers;
-    let checks: Vec<CheckOutcome> = step
+    let mut checks: Vec<CheckOutcome> = step
         .questions
         .iter()
-        .map(|q| {
-            let answer = given.get(&q.id).copied();
-            let passed = answer.is_some_and(|a| q.accepts(a));
-            CheckOutcome {
-                id: q.id.clone(),
-                title: q.ask.clone(),
-                node: String::new(),
-                command: String::new(),
-                passed,
-                status: if answer.is_some() {
-                    "answered".into()
-                } else {
-                    "not answered".into()
-                },
-                output: answer
-                    .map(|a| format!("{a} {}", q.unit_label()))
-                    .unwrap_or_default(),
-                message: match (answer, passed) {
-                    (_, true) => String::new(),
-                    (None, _) => "not answered yet".into(),
-                    (Some(_), false) => {
-                        format!("not within {}% of the right figure", q.tolerance * 100.0)
-                    }
-                },
-                expected: format!(
-                    "a number in {} (within {}%)",
-                    q.unit_label(),
-                    q.tolerance * 100.0
-                ),
-                why: String::new(),
-                hint: None,
-                seconds: 0.0,
-            }
-        })
+        .map(|q| CheckOutcome::answer(q, given.get(&q.id).copied()))
         .collect();
-    let mut checks = checks;
     // One hint for the step, on its first wrong or missing answer.
     if let Some(first) = checks.iter_mut().find(|c| !c.passed) {
         first.hint = step.hints.first().cloned();
     }
-    StepOutcome {
-        id: step.id.clone(),
-        title: step.title.clone(),
-        passed: checks.iter().all(|c| c.passed),
-        note: None,
-        checks,
-    }
+    StepOutcome::of(&step.id, &step.title, checks)
 }
 
 /// Run a shell command on a node; a node that does not answer becomes a failed [`Output`].
-pub fn run_on(backend: &dyn Backend, node: &str, script: &str) -> crate::exec::Output {
-    let argv = ["bash".to_string(), "-c".to_string(), script.to_string()];
-    match backend.exec(node, &argv, None, Some(COMMAND_TIMEOUT)) {
+pub fn run_on(backend: &dyn Backend, node: &str, script: &str) -> Output {
+    match backend.node(node).run(script, COMMAND_TIMEOUT) {
         Ok(o) => o,
         Err(e) => {
             // Say what happened in the trainee's terms, not with halab's own command line.
@@ -304,7 +217,7 @@ pub fn run_on(backend: &dyn Backend, node: &str, script: &str) -> crate::exec::O
                 }
                 _ => format!("halab: {e}"),
             };
-            crate::exec::Output {
+            Output {
                 code: None,
                 stderr: why,
                 ..Default::default()
@@ -329,6 +242,43 @@ fn run_commands(backend: &dyn Backend, ctx: &Context, list: &[NodeCommand]) -> R
     Ok(())
 }
 
+/// What trying a check's command showed.
+struct Tried {
+    passed: bool,
+    /// The command's exit status in words, or "not run" / "did not run".
+    status: String,
+    output: String,
+    /// What did not hold; empty when it passed.
+    why: String,
+}
+
+impl Tried {
+    /// The command never ran, because of `why`.
+    fn not_run(why: String) -> Self {
+        Tried {
+            passed: false,
+            status: "not run".into(),
+            output: String::new(),
+            why,
+        }
+    }
+
+    /// `out` judged against `expect`.
+    fn of(out: &Output, expect: &Expect) -> Self {
+        let verdict = evaluate(expect, out);
+        Tried {
+            passed: verdict.is_ok(),
+            status: if out.code.is_none() && out.signal.is_none() {
+                "did not run".into()
+            } else {
+                out.status_text()
+            },
+            output: trim_output(&format!("{}{}", out.stdout, out.stderr)),
+            why: verdict.err().unwrap_or_default(),
+        }
+    }
+}
+
 /// Run one check: before, the command (retried until `within`, unless `step_failed` says its
 /// step has already failed on another check), after.
 pub fn run_check(
@@ -343,79 +293,86 @@ pub fn run_check(
         ctx.render(t)
             .unwrap_or_else(|e| format!("(template error: {e:#})"))
     };
-    let command = render(&check.run);
-    let mut outcome = CheckOutcome {
+    let mut what = Subject {
         id: check.id.clone(),
         title: render(&check.title),
         node: check.node.clone(),
-        command: command.clone(),
-        passed: false,
-        status: "not run".into(),
-        output: String::new(),
-        message: render(&check.message),
+        command: render(&check.run),
         expected: describe(&check.expect),
-        why: String::new(),
+    };
+    let failure = |why: String| Failure {
+        message: render(&check.message),
+        why,
         hint: check.hint.as_deref().map(render),
-        seconds: 0.0,
     };
     let expect = match check.expect.rendered(&ctx) {
         Ok(e) => e,
+        // Nothing ran, so there is nothing to put back.
         Err(e) => {
-            outcome.why = format!("template error in the expectation: {e:#}");
-            return outcome;
+            let why = format!("template error in the expectation: {e:#}");
+            return CheckOutcome::graded(what, false, "not run").failing(failure(why));
         }
     };
-    outcome.expected = describe(&expect);
-    if let Err(e) = run_commands(backend, &ctx, &check.before) {
-        outcome.why = format!("preparing the check failed: {e}");
-    } else {
-        // Validation keeps `within` finite and positive; anything else means no retry, never a panic.
-        let retry_for = Duration::try_from_secs_f64(check.expect.within.unwrap_or(0.0))
-            .unwrap_or(Duration::ZERO);
-        let deadline = started + retry_for;
-        loop {
-            let out = run_on(backend, &check.node, &command);
-            let verdict = evaluate(&expect, &out);
-            outcome.status = if out.code.is_none() && out.signal.is_none() {
-                "did not run".into()
-            } else {
-                out.status_text()
+    what.expected = describe(&expect);
+    let mut tried = match run_commands(backend, &ctx, &check.before) {
+        Err(e) => Tried::not_run(format!("preparing the check failed: {e}")),
+        Ok(()) => {
+            // Validation keeps `within` finite and positive; anything else means no retry,
+            // never a panic. Its time runs from the check's start, `before` included.
+            let within = Duration::try_from_secs_f64(check.expect.within.unwrap_or(0.0))
+                .unwrap_or(Duration::ZERO);
+            let tries = Tries {
+                backend,
+                node: &check.node,
+                command: &what.command,
+                expect: &expect,
             };
-            outcome.output = trim_output(&format!("{}{}", out.stdout, out.stderr));
-            match verdict {
-                Ok(()) => {
-                    outcome.passed = true;
-                    break;
-                }
-                Err(why) => {
-                    outcome.why = why;
-                    if Instant::now() + RETRY_PAUSE > deadline {
-                        break;
-                    }
-                    if step_failed() {
-                        outcome.why += " (not tried again: another check of this step fails)";
-                        break;
-                    }
-                    std::thread::sleep(RETRY_PAUSE);
-                }
-            }
+            tries.until(within.saturating_sub(started.elapsed()), step_failed)
         }
-    }
+    };
     if let Err(e) = run_commands(backend, &ctx, &check.after) {
-        outcome.passed = false;
-        outcome.why = format!(
+        tried.passed = false;
+        tried.why = format!(
             "{}{}putting the lab back failed: {e}",
-            outcome.why,
-            if outcome.why.is_empty() { "" } else { "; " }
+            tried.why,
+            if tried.why.is_empty() { "" } else { "; " }
         );
     }
-    if outcome.passed {
-        outcome.message.clear();
-        outcome.why.clear();
-        outcome.hint = None;
-    }
+    let mut outcome =
+        CheckOutcome::graded(what, tried.passed, tried.status).failing(failure(tried.why));
+    outcome.output = tried.output;
     outcome.seconds = started.elapsed().as_secs_f64();
     outcome
+}
+
+/// A check's command, tried on its node against its expectation.
+struct Tries<'a> {
+    backend: &'a dyn Backend,
+    node: &'a str,
+    command: &'a str,
+    expect: &'a Expect,
+}
+
+impl Tries<'_> {
+    /// Try until it passes or `limit` passes; once `step_failed`, a failed try is the last.
+    fn until(&self, limit: Duration, step_failed: &dyn Fn() -> bool) -> Tried {
+        let deadline = Instant::now() + limit;
+        let mut last = None;
+        let polled = parallel::poll(limit, RETRY_PAUSE, || {
+            let mut tried = Tried::of(&run_on(self.backend, self.node, self.command), self.expect);
+            // Only a try that would be followed by another is cut short (and says so).
+            if !tried.passed && Instant::now() < deadline && step_failed() {
+                tried.why += " (not tried again: another check of this step fails)";
+                return Some(tried);
+            }
+            if tried.passed {
+                return Some(tried);
+            }
+            last = Some(tried);
+            None
+        });
+        polled.ready().or(last).expect("poll tries at least once")
+    }
 }
 
 /// The last lines of an output, each cut to a readable length.

@@ -1,10 +1,12 @@
 //! The check engine. This file is the pure core: does one command's result meet a check's
 //! expectation, and if not, why. `engine` runs checks on a lab (concurrently, with retries and
-//! before/after commands); `report` renders results as text, JSON or JUnit.
+//! before/after commands); `outcome` holds what grading gives; `report` renders it as text,
+//! JSON or JUnit.
 //!
 //! Must not (this file): run anything or read state.
 
 pub mod engine;
+pub mod outcome;
 pub mod report;
 
 use regex::Regex;

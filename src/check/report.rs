@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use quick_junit as junit;
 
-use super::engine::{CheckOutcome, Report, StepOutcome};
+use super::outcome::{CheckOutcome, GradedLab, StepOutcome};
 use crate::ui;
 
 /// The report for a terminal or a log.
-pub fn text(r: &Report) -> String {
+pub fn text(r: &GradedLab) -> String {
     let mut s = String::new();
     for (n, step) in r.steps.iter().enumerate() {
         let mark = if step.passed {
@@ -83,12 +83,12 @@ pub fn check_text(c: &CheckOutcome) -> String {
 }
 
 /// JSON: `lab`, `lesson`, `passed`, `total`, `steps[]` with `id`, `passed`, `checks[]`.
-pub fn json(r: &Report) -> String {
+pub fn json(r: &GradedLab) -> String {
     serde_json::to_string_pretty(r).expect("report serializes")
 }
 
 /// Several labs in one JSON document: `labs[]` (each as above), `passed`, `total`.
-pub fn json_all(reports: &[Report]) -> String {
+pub fn json_all(reports: &[GradedLab]) -> String {
     serde_json::to_string_pretty(&serde_json::json!({
         "labs": reports,
         "passed": reports.iter().map(|r| r.passed).sum::<usize>(),
@@ -98,7 +98,7 @@ pub fn json_all(reports: &[Report]) -> String {
 }
 
 /// JUnit XML: one test suite per lab and step, one test case per check.
-pub fn junit(reports: &[Report]) -> String {
+pub fn junit(reports: &[GradedLab]) -> String {
     let mut doc = junit::Report::new("halab");
     doc.add_test_suites(
         reports
@@ -108,7 +108,7 @@ pub fn junit(reports: &[Report]) -> String {
     doc.to_string().expect("JUnit report serializes")
 }
 
-fn junit_step(r: &Report, st: &StepOutcome) -> junit::TestSuite {
+fn junit_step(r: &GradedLab, st: &StepOutcome) -> junit::TestSuite {
     let mut suite = junit::TestSuite::new(format!("{}.{}.{}", r.lab, r.lesson, st.id));
     if st.checks.is_empty() {
         // A step with nothing to check (a question, a drill) is still one case, so it shows.
@@ -141,38 +141,30 @@ fn junit_step(r: &Report, st: &StepOutcome) -> junit::TestSuite {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::outcome::{Failure, Subject};
 
     #[test]
     fn junit_is_one_well_formed_document_for_several_labs() {
-        let report = |lab: &str, passed: bool| Report {
-            lab: lab.into(),
-            lesson: "ch32".into(),
-            passed: usize::from(passed),
-            total: 1,
-            steps: vec![StepOutcome {
-                id: "nginx-lb".into(),
+        let report = |lab: &str, passed: bool| {
+            let what = Subject {
+                id: "spread".into(),
                 title: "t".into(),
-                passed,
-                note: None,
-                checks: vec![CheckOutcome {
-                    id: "spread".into(),
-                    title: "t".into(),
-                    node: "client".into(),
-                    command: "curl <x> & y".into(),
-                    passed,
-                    status: "exit status 1".into(),
-                    output: "out".into(),
-                    message: if passed {
-                        String::new()
-                    } else {
-                        "broken \"here\"".into()
-                    },
-                    expected: "e".into(),
-                    why: "w".into(),
-                    hint: None,
-                    seconds: 0.5,
-                }],
-            }],
+                node: "client".into(),
+                command: "curl <x> & y".into(),
+                expected: "e".into(),
+            };
+            let mut check = CheckOutcome::graded(what, passed, "exit status 1").failing(Failure {
+                message: "broken \"here\"".into(),
+                why: "w".into(),
+                hint: None,
+            });
+            check.output = "out".into();
+            check.seconds = 0.5;
+            GradedLab::new(
+                lab,
+                "ch32",
+                vec![StepOutcome::of("nginx-lb", "t", vec![check])],
+            )
         };
         let x = junit(&[report("a", true), report("b", false)]);
         assert!(

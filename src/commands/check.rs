@@ -16,13 +16,7 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<i32> {
         let (open, _catalog, lesson) = super::open_with_lesson(name.as_ref())?;
         let mut report = engine::grade(&open, &lesson, a.step.as_deref())?;
         if a.drills {
-            let drills = crate::drill::grade(&lesson, &open.dir.load()?);
-            report.total += drills.iter().map(|d| d.checks.len()).sum::<usize>();
-            report.passed += drills
-                .iter()
-                .map(|d| d.checks.iter().filter(|c| c.passed).count())
-                .sum::<usize>();
-            report.steps.extend(drills);
+            report.add_drills(crate::drill::grade::steps(&lesson, &open.dir.load()?));
         }
         reports.push(report);
     }

@@ -32,17 +32,7 @@ pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
         }
         let passed = results.iter().all(|r| r.as_ref().is_ok_and(|d| d.passed));
         match a.format {
-            Format::Json => {
-                let v: Vec<serde_json::Value> = results
-                    .iter()
-                    .zip(&lesson.drills)
-                    .map(|(r, d)| match r {
-                        Ok(res) => serde_json::to_value(res).unwrap_or_default(),
-                        Err(why) => serde_json::json!({ "drill": d.id, "not_run": why }),
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
-            }
+            Format::Json => println!("{}", report::json_all(&results, &lesson.drills)),
             Format::Text => {
                 let titles: Vec<(String, String)> = lesson
                     .drills
@@ -68,7 +58,7 @@ pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
     drill::preflight(&open, d)?;
     let r = drill::run(&open, d, opts)?;
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+        Format::Json => println!("{}", report::json(&r)),
         Format::Text => print!("{}", report::text(&r)),
     }
     Ok(if r.passed { 0 } else { 1 })

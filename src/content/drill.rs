@@ -124,10 +124,10 @@ pub struct Assist {
     pub run: Vec<NodeCommand>,
 }
 
-/// When a measure's clock starts.
+/// When a measure's clock starts (`from = "fault"` or `"repair"` in a lesson).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum From {
+pub enum Since {
     /// When the fault is injected.
     #[default]
     Fault,
@@ -145,7 +145,7 @@ pub struct Measure {
     /// A command (template) that succeeds once the condition holds; tried every 100 ms.
     pub until: String,
     #[serde(default)]
-    pub from: From,
+    pub from: Since,
     /// Give up after this many seconds.
     pub limit_s: f64,
     /// The chapter's own figure for it, in seconds, shown beside the measurement.
@@ -205,7 +205,9 @@ fn default_settle() -> f64 {
     1.0
 }
 
-/// The figures every run reports besides its measures.
+/// The figures halab computes itself from a run's request stream and writer, by the names
+/// thresholds use: the fields of `drill::result::RequestFigures` and `WriteFigures` (a test there
+/// keeps the two lists equal). A lesson's own figures and measures may not take these names.
 pub const STREAM_FIGURES: &[&str] = &[
     "requests",
     "failed",

@@ -1,11 +1,13 @@
-//! Drill results as text: per run, the figures beside the chapter's claim and the lesson's
-//! thresholds; for `halab drill all`, the chapter's table with the measured figures.
+//! Rendering drill results: per run as text, the figures beside the chapter's claim and the
+//! lesson's thresholds; for `halab drill all`, the chapter's table with the measured figures;
+//! and both as JSON for tools.
 //!
 //! Must not: run anything.
 
 use std::fmt::Write as _;
 
-use super::{DrillResult, RunResult};
+use super::result::{DrillResult, RunResult};
+use crate::content::drill::Drill;
 use crate::ui;
 
 fn secs(v: f64) -> String {
@@ -16,10 +18,10 @@ fn secs(v: f64) -> String {
 fn figures(r: &RunResult) -> Vec<String> {
     let f = &r.figures;
     let mut lines = Vec::new();
-    if let Some(n) = f.get("requests") {
+    if let Some(q) = &f.requests {
         let mut l = format!(
-            "requests: {n:.0} sent, {:.0} failed; worst {:.0} ms, median {:.0} ms",
-            f["failed"], f["worst_ms"], f["p50_ms"]
+            "requests: {} sent, {} failed; worst {:.0} ms, median {:.0} ms",
+            q.requests, q.failed, q.worst_ms, q.p50_ms
         );
         if let Some((a, b)) = r.failed_between {
             let _ = write!(l, "; failures from +{a:.2} s to +{b:.2} s after the fault");
@@ -29,15 +31,15 @@ fn figures(r: &RunResult) -> Vec<String> {
         }
         lines.push(l);
     }
-    if let Some(c) = f.get("rows_committed") {
+    if let Some(w) = &f.writes {
         let why = r
             .writes_note
             .as_ref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
         lines.push(format!(
-            "writes: {c:.0} rows committed, {:.0} of them missing after the failover{why}",
-            f["rows_lost"]
+            "writes: {} rows committed, {} of them missing after the failover{why}",
+            w.rows_committed, w.rows_lost
         ));
     }
     for (id, title) in &r.measure_titles {
@@ -49,13 +51,13 @@ fn figures(r: &RunResult) -> Vec<String> {
         let derived: String = if r.claims.contains_key(id) {
             r.derived_titles
                 .iter()
-                .filter_map(|(fid, t)| Some(format!(", {t} {}", secs(*f.get(fid)?))))
+                .filter_map(|(fid, t)| Some(format!(", {t} {}", secs(f.lesson.get(fid)?))))
                 .collect()
         } else {
             String::new()
         };
-        match f.get(id) {
-            Some(v) => lines.push(format!("{title}: {}{claim}{derived}", secs(*v))),
+        match f.lesson.get(id) {
+            Some(v) => lines.push(format!("{title}: {}{claim}{derived}", secs(v))),
             None => lines.push(format!("{title}: did not happen within the limit{claim}")),
         }
     }
@@ -111,16 +113,16 @@ pub fn text(d: &DrillResult) -> String {
 fn headline(r: &RunResult) -> String {
     let mut parts = Vec::new();
     for (id, title) in &r.measure_titles {
-        match r.figures.get(id) {
-            Some(v) => parts.push(format!("{title} {}", secs(*v))),
+        match r.figures.lesson.get(id) {
+            Some(v) => parts.push(format!("{title} {}", secs(v))),
             None => parts.push(format!("{title}: no")),
         }
     }
-    if let Some(failed) = r.figures.get("failed") {
-        parts.push(format!("{failed:.0} failed requests"));
+    if let Some(q) = &r.figures.requests {
+        parts.push(format!("{} failed requests", q.failed));
     }
-    if let Some(lost) = r.figures.get("rows_lost") {
-        parts.push(format!("{lost:.0} rows lost"));
+    if let Some(w) = &r.figures.writes {
+        parts.push(format!("{} rows lost", w.rows_lost));
     }
     parts.join(", ")
 }
@@ -155,34 +157,56 @@ pub fn table(results: &[Result<DrillResult, String>], titles: &[(String, String)
     s
 }
 
+/// One drill's result as JSON: the shape the lab's record keeps.
+pub fn json(d: &DrillResult) -> String {
+    serde_json::to_string_pretty(d).expect("drill result serializes")
+}
+
+/// `halab drill all` as JSON: one entry per drill of the lesson, its result or, for a drill
+/// that did not run, `{"drill": ID, "not_run": WHY}`.
+pub fn json_all(results: &[Result<DrillResult, String>], drills: &[Drill]) -> String {
+    let v: Vec<serde_json::Value> = results
+        .iter()
+        .zip(drills)
+        .map(|(r, d)| match r {
+            Ok(res) => serde_json::to_value(res).unwrap_or_default(),
+            Err(why) => serde_json::json!({ "drill": d.id, "not_run": why }),
+        })
+        .collect();
+    serde_json::to_string_pretty(&v).expect("drill results serialize")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::drill::result::{Figures, RequestFigures};
 
     #[test]
     fn the_table_puts_each_claim_beside_the_measured_figures() {
+        let mut figures = Figures {
+            requests: Some(RequestFigures {
+                requests: 202,
+                failed: 21,
+                worst_ms: 3007.0,
+                p50_ms: 1.0,
+                failed_window_s: 4.0,
+            }),
+            ..Figures::default()
+        };
+        figures.lesson.insert("moved", 3.17);
+        figures.lesson.insert("takeover_s", 3.65);
         let run = RunResult {
             id: "crash".into(),
             title: "lb-01 crashed".into(),
-            figures: BTreeMap::from([
-                ("moved".to_string(), 3.17),
-                ("requests".to_string(), 202.0),
-                ("failed".to_string(), 21.0),
-                ("worst_ms".to_string(), 3007.0),
-                ("p50_ms".to_string(), 1.0),
-                ("takeover_s".to_string(), 3.65),
-            ]),
-            timed_out: vec![],
+            figures,
             failed_between: Some((0.05, 4.05)),
-            first_error: None,
             claims: BTreeMap::from([("moved".to_string(), 3.0)]),
             measure_titles: vec![("moved".into(), "floating IP on lb-02 after".into())],
             derived_titles: vec![("takeover_s".into(), "the protocol's own figure".into())],
-            writes_note: None,
-            verdicts: vec![],
             passed: true,
+            ..RunResult::default()
         };
         let d = DrillResult {
             drill: "lb-failover".into(),
