@@ -5,6 +5,7 @@
 //! turned into a line by walking the spanned parse tree, so validators never handle byte offsets.
 //! Must not: decide what is valid (that is the schema modules' job).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -70,6 +71,18 @@ impl DocPath {
         let mut p = self.clone();
         p.0.push(Seg::Index(i));
         p
+    }
+    /// Each item of the list `key` below this place, with its own place (`key[i]`).
+    pub fn items<'a, T>(
+        &self,
+        key: &str,
+        items: &'a [T],
+    ) -> impl Iterator<Item = (DocPath, &'a T)> + use<'a, T> {
+        let list = self.key(key);
+        items
+            .iter()
+            .enumerate()
+            .map(move |(i, x)| (list.index(i), x))
     }
 }
 
@@ -141,6 +154,28 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// Read a whole content file: parse it, deserialize it into `T` (unknown fields get a
+    /// did-you-mean from `fields_at`) and, when it has the right shape, `check` it. The value
+    /// when nothing was found, else every problem.
+    pub fn load<T>(
+        path: &Path,
+        text: String,
+        fields_at: impl Fn(&DocPath) -> &'static [&'static str],
+        check: impl FnOnce(&T, &mut Doc),
+    ) -> Result<T, Diagnostics>
+    where
+        T: for<'de> Deserialize<'de>,
+    {
+        let mut doc = Doc::parse(path, text);
+        let value: Option<T> = doc.deserialize(fields_at);
+        if let Some(v) = &value {
+            check(v, &mut doc);
+        }
+        let value = value.filter(|_| doc.problems.is_empty());
+        doc.finish()
+            .map(|()| value.expect("no problems means a value"))
+    }
+
     /// Parse `text` (syntax errors become diagnostics; the tree is then absent).
     pub fn parse(path: &Path, text: String) -> Doc {
         let mut doc = Doc {
@@ -518,6 +553,54 @@ pub fn did_you_mean<'a>(
         .map(|(_, _, c)| c)
 }
 
+/// The ids met so far in one list, for the rule that each item has its own id.
+pub struct Ids<'a> {
+    seen: BTreeMap<&'a str, usize>,
+    /// The list's key, to name the earlier item (`nodes[2]`).
+    list: &'static str,
+    /// What to do about a repeat.
+    help: &'static str,
+}
+
+impl<'a> Ids<'a> {
+    pub fn new(list: &'static str, help: &'static str) -> Self {
+        Ids {
+            seen: BTreeMap::new(),
+            list,
+            help,
+        }
+    }
+
+    /// Record `id`, the id of item `i`, written at `at`. True the first time; else false and a
+    /// problem there: `twice`, then ` (also LIST[N])` naming the nearest earlier item with it.
+    pub fn once(
+        &mut self,
+        doc: &mut Doc,
+        at: &DocPath,
+        i: usize,
+        id: &'a str,
+        twice: String,
+    ) -> bool {
+        let Some(first) = self.seen.insert(id, i) else {
+            return true;
+        };
+        let message = format!("{twice} (also {}[{first}])", self.list);
+        doc.error(at, message, Some(self.help.into()));
+        false
+    }
+}
+
+/// Help for `word`, which is none of `names`: "did you mean `X`?" when one is close, and the
+/// names as "LABEL: a, b" when none is (after the suggestion too, with `always_list`).
+pub fn unknown_name_help(word: &str, names: &[&str], label: &str, always_list: bool) -> String {
+    let list = format!("{label}: {}", names.join(", "));
+    match did_you_mean(word, names.iter().copied()) {
+        Some(s) if always_list => format!("did you mean `{s}`? {list}"),
+        Some(s) => format!("did you mean `{s}`?"),
+        None => list,
+    }
+}
+
 /// The field names a serde struct accepts, read from its derived `Deserialize` without data.
 pub fn struct_fields<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
     use serde::de::{self, Visitor};
@@ -547,8 +630,56 @@ pub fn struct_fields<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] 
     fields
 }
 
+/// What the content modules' tests ask of a load's problems.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Diagnostics;
+
+    /// The problems of a load, as printed (none when it loaded).
+    pub(crate) fn problems<T>(loaded: Result<T, Diagnostics>) -> Vec<String> {
+        match loaded {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    /// `problem` starts with `start` and says each of `says`.
+    pub(crate) fn assert_says(problem: &str, start: &str, says: &[&str]) {
+        assert!(
+            problem.starts_with(start) && says.iter().all(|s| problem.contains(s)),
+            "not `{start}...` saying {says:?}: {problem}"
+        );
+    }
+
+    /// 1-based line of the first occurrence of `marker` in `text`.
+    pub(crate) fn line_of(text: &str, marker: &str) -> usize {
+        let at = text.find(marker).unwrap_or_else(|| panic!("no `{marker}`"));
+        text[..at].matches('\n').count() + 1
+    }
+
+    /// Some problem is at `file:line` (the line of `marker`), says `what` and has a `help:`
+    /// containing `help`.
+    pub(crate) fn assert_problem(
+        problems: &[String],
+        file: &str,
+        line: usize,
+        what: &str,
+        help: &str,
+    ) {
+        let at = format!("{file}:{line}:");
+        assert!(
+            problems.iter().any(|p| p.starts_with(&at)
+                && p.contains(what)
+                && p.split_once("help: ")
+                    .is_some_and(|(_, h)| h.contains(help))),
+            "no problem at {at} saying `{what}` with help `{help}`: {problems:#?}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{assert_says, line_of};
     use super::*;
 
     #[test]
@@ -599,11 +730,9 @@ mod tests {
         (text, doc.problems.iter().map(|d| d.to_string()).collect())
     }
 
-    fn line_of(text: &str, marker: &str) -> usize {
-        text[..text.find(marker).expect("marker")]
-            .matches('\n')
-            .count()
-            + 1
+    /// The first problem starts `labs/ch32.toml:LINE:` then `rest`, and says each of `says`.
+    fn first_at(p: &[String], line: usize, rest: &str, says: &[&str]) {
+        assert_says(&p[0], &format!("labs/ch32.toml:{line}:{rest}"), says);
     }
 
     #[test]
@@ -611,32 +740,20 @@ mod tests {
         let (text, p) = syntax("standby, a client\"", "standby, a client");
         assert_eq!(p.len(), 1, "{p:#?}");
         let line = line_of(&text, "title = ");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:9: unterminated string")),
-            "{p:#?}"
-        );
-        assert!(
-            p[0].contains("help: close the string with `\"` on the same line"),
-            "{p:#?}"
-        );
+        let close = "help: close the string with `\"` on the same line";
+        first_at(&p, line, "9: unterminated string", &[close]);
         // A backslash that escapes nothing says how to write one.
         let (_, p) = syntax("standby, a client\"", "standby, a c:\\lient\"");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
-            "{p:#?}"
-        );
-        assert!(
-            p[0].contains("help: write `\\\\` for a backslash"),
-            "{p:#?}"
-        );
+        first_at(&p, line, "", &["help: write `\\\\` for a backslash"]);
         // A multi-line one is reported where it opens, not at the end of the file.
         let (text, p) = syntax("[roles.lb]", "[roles.lb]\nnote = '''never closed\n");
         let line = line_of(&text, "note = ");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:8: unterminated string")),
-            "{p:#?}"
+        first_at(
+            &p,
+            line,
+            "8: unterminated string",
+            &["help: close the text with '''"],
         );
-        assert!(p[0].contains("help: close the text with '''"), "{p:#?}");
     }
 
     #[test]
@@ -646,44 +763,22 @@ mod tests {
             "vip = \"10.0.0.100\"\niface = \"eth1\"",
         );
         let line = line_of(&text, "iface = \"eth1\"");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:1: duplicate key `iface`")),
-            "{p:#?}"
-        );
-        assert!(
-            p[0].contains("help: a key appears once in its table"),
-            "{p:#?}"
-        );
+        let once = "help: a key appears once in its table";
+        first_at(&p, line, "1: duplicate key `iface`", &[once]);
         let (text, p) = syntax("[roles.app]", "[roles.lb]\n[roles.app]");
         let line = line_of(&text, "[roles.lb]\n[roles.app]");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
-            "{p:#?}"
-        );
-        assert!(p[0].contains("duplicate key `roles.lb`"), "{p:#?}");
-        assert!(p[0].contains("help: a table is defined once"), "{p:#?}");
+        let says = ["duplicate key `roles.lb`", "help: a table is defined once"];
+        first_at(&p, line, "", &says);
     }
 
     #[test]
     fn a_syntax_error_says_what_was_expected() {
         let (text, p) = syntax("[\"sudo\", \"curl\"", "[\"sudo\" \"curl\"");
         let line = line_of(&text, "\"sudo\" \"curl\"");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
-            "{p:#?}"
-        );
-        assert!(p[0].contains("expected `,`"), "{p:#?}");
-        assert!(
-            p[0].contains("help: separate the elements with `,`"),
-            "{p:#?}"
-        );
+        let says = ["expected `,`", "help: separate the elements with `,`"];
+        first_at(&p, line, "", &says);
         let (text, p) = syntax("port = 9000", "port = 9000 tcp");
-        let line = line_of(&text, "port = 9000 tcp");
-        assert!(
-            p[0].starts_with(&format!("labs/ch32.toml:{line}:")),
-            "{p:#?}"
-        );
-        assert!(p[0].contains("help: "), "{p:#?}");
+        first_at(&p, line_of(&text, "port = 9000 tcp"), "", &["help: "]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::diag::{Doc, DocPath};
+use super::diag::{Doc, DocPath, Ids};
 use super::lesson::NodeCommand;
 
 /// A failure drill: one row of the chapter's "what goes down, what happens" table, measured on
@@ -360,19 +360,12 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             format!("write a timeout from 1 to {MAX_TIMEOUT_MS} ms, e.g. `3000`"),
         );
     }
-    let mut figure_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut figure_ids = Ids::new("figures", "give each figure of a drill its own id");
     for (i, f) in d.figures.iter().enumerate() {
         let fp = dp.key("figures").index(i).key("id");
-        if let Some(first) = figure_ids.insert(&f.id, i) {
-            doc.error(
-                &fp,
-                format!(
-                    "figure `{}` appears twice in drill `{}` (also figures[{first}])",
-                    f.id, d.id
-                ),
-                Some("give each figure of a drill its own id".into()),
-            );
-        } else if STREAM_FIGURES.contains(&f.id.as_str()) {
+        let twice = format!("figure `{}` appears twice in drill `{}`", f.id, d.id);
+        let first_use = figure_ids.once(doc, &fp, i, &f.id, twice);
+        if first_use && STREAM_FIGURES.contains(&f.id.as_str()) {
             doc.error(
                 &fp,
                 format!(
@@ -384,10 +377,11 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
                     STREAM_FIGURES.join(", ")
                 )),
             );
-        } else if let Some(r) = d
-            .runs
-            .iter()
-            .find(|r| r.measure.iter().any(|m| m.id == f.id))
+        } else if first_use
+            && let Some(r) = d
+                .runs
+                .iter()
+                .find(|r| r.measure.iter().any(|m| m.id == f.id))
         {
             doc.error(
                 &fp,
@@ -396,19 +390,11 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             );
         }
     }
-    let mut run_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut run_ids = Ids::new("runs", "give each run of a drill its own id");
     for (ri, r) in d.runs.iter().enumerate() {
         let rp = dp.key("runs").index(ri);
-        if let Some(first) = run_ids.insert(&r.id, ri) {
-            doc.error(
-                &rp.key("id"),
-                format!(
-                    "run `{}` appears twice in drill `{}` (also runs[{first}])",
-                    r.id, d.id
-                ),
-                Some("give each run of a drill its own id".into()),
-            );
-        }
+        let twice = format!("run `{}` appears twice in drill `{}`", r.id, d.id);
+        run_ids.once(doc, &rp.key("id"), ri, &r.id, twice);
         doc.number_in(
             &rp.key("hold_s"),
             r.hold_s,
@@ -423,19 +409,13 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             0.0..=600.0,
             "write the seconds of traffic before the fault and after, 0 to 600, e.g. `1.0`",
         );
-        let mut measure_ids: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut measure_ids = Ids::new("measure", "give each measure of a run its own id");
         for (mi, m) in r.measure.iter().enumerate() {
             let mp = rp.key("measure").index(mi);
-            if let Some(first) = measure_ids.insert(&m.id, mi) {
-                doc.error(
-                    &mp.key("id"),
-                    format!(
-                        "measure `{}` appears twice in run `{}` (also measure[{first}])",
-                        m.id, r.id
-                    ),
-                    Some("give each measure of a run its own id".into()),
-                );
-            } else if STREAM_FIGURES.contains(&m.id.as_str()) {
+            let twice = format!("measure `{}` appears twice in run `{}`", m.id, r.id);
+            if measure_ids.once(doc, &mp.key("id"), mi, &m.id, twice)
+                && STREAM_FIGURES.contains(&m.id.as_str())
+            {
                 doc.error(
                     &mp.key("id"),
                     format!(

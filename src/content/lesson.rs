@@ -11,8 +11,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::diag::{Diagnostics, Doc, DocPath, Seg, did_you_mean, struct_fields};
-use super::lab::Lab;
+use super::diag::{
+    Diagnostics, Doc, DocPath, Ids, Seg, did_you_mean, struct_fields, unknown_name_help,
+};
+use super::drill::Drill;
+use super::lab::{Lab, check_node_ref, check_simple_name, is_node_path, is_simple_name};
+use super::template::Context;
 
 /// A lesson: one chapter turned into a guided lab.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -331,25 +335,39 @@ pub struct LessonRefs<'a> {
 
 /// Read and check a lesson file.
 pub fn load(path: &Path, text: String, refs: &LessonRefs) -> Result<Lesson, Diagnostics> {
-    let mut doc = Doc::parse(path, text);
-    let lesson: Option<Lesson> = doc.deserialize(lesson_fields);
-    if let Some(l) = &lesson {
-        check(l, refs, &mut doc);
-    }
-    let lesson = lesson.filter(|_| doc.problems.is_empty());
-    doc.finish()
-        .map(|()| lesson.expect("no problems means a lesson"))
+    Doc::load(path, text, lesson_fields, |l, doc| check(l, refs, doc))
 }
 
+/// Every check of a lesson, in the order its problems are reported.
 fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
-    let root = DocPath::root();
-    if !super::lab::is_simple_name(&l.id, 20) {
-        doc.error(
-            &root.key("id"),
-            format!("lesson id `{}` is not a simple name", l.id),
-            Some("use lowercase letters, digits and `-`, at most 20 characters".into()),
-        );
+    check_top_level(l, refs, doc);
+    let ids: Vec<&str> = l.steps.iter().map(|s| s.id.as_str()).collect();
+    let mut seen = Ids::new("steps", "give each step its own id");
+    for (si, (sp, step)) in DocPath::root().items("steps", &l.steps).enumerate() {
+        check_step(l, refs, &ids, &mut seen, si, &sp, doc);
+        for (np, n) in sp.items("nodes", &step.nodes) {
+            check_node_ref(refs.lab, doc, &np, n);
+        }
+        check_checks(step, &sp, refs.lab, doc);
+        check_actions(step, &sp, refs.lab, doc);
+        check_questions(step, &sp, doc);
     }
+    check_drills(l, refs, doc);
+    // Templates resolve against the lab, whatever else is wrong (each text on its own).
+    if let Some(lab) = refs.lab {
+        let ctx = Context::example(lab).with_run_id("example");
+        check_edit_paths(l, &ctx, doc);
+        check_regexes(l, &ctx, doc);
+        for (path, text) in texts(l) {
+            ctx.render_at(doc, &path, text);
+        }
+    }
+}
+
+/// The lesson's id, its lab's id, and the nodes of its edits.
+fn check_top_level(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
+    let root = DocPath::root();
+    check_simple_name(doc, &root.key("id"), "lesson id", &l.id, 20);
     if let Some(lab) = refs.lab
         && lab.id != l.lab
     {
@@ -362,251 +380,207 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             Some(format!("write `lab = \"{}\"`", lab.id)),
         );
     }
-    let node_ok = |doc: &mut Doc, path: &DocPath, name: &str| {
-        if let Some(lab) = refs.lab
-            && lab.node(name).is_none()
-        {
-            doc.error(
-                path,
-                format!("no node `{name}` in lab `{}`", lab.id),
-                Some(lab.unknown_node_help(name)),
-            );
-        }
-    };
-    for (ei, e) in l.edits.iter().enumerate() {
-        for (ni, n) in e.nodes.iter().enumerate() {
-            node_ok(doc, &root.key("edits").index(ei).key("nodes").index(ni), n);
+    for (ep, e) in root.items("edits", &l.edits) {
+        for (np, n) in ep.items("nodes", &e.nodes) {
+            check_node_ref(refs.lab, doc, &np, n);
         }
     }
-    let mut seen = BTreeMap::new();
-    let ids: Vec<&str> = l.steps.iter().map(|s| s.id.as_str()).collect();
-    for (si, step) in l.steps.iter().enumerate() {
-        let sp = root.key("steps").index(si);
-        if !super::lab::is_simple_name(&step.id, 30) {
+}
+
+/// Step `si` (at `sp`; `ids` are every step's, `seen` the ones before it): a simple id used
+/// once, graded, solved, and superseded only by a later step.
+fn check_step<'a>(
+    l: &'a Lesson,
+    refs: &LessonRefs,
+    ids: &[&str],
+    seen: &mut Ids<'a>,
+    si: usize,
+    sp: &DocPath,
+    doc: &mut Doc,
+) {
+    let step = &l.steps[si];
+    if !is_simple_name(&step.id, 30) {
+        doc.error(
+            &sp.key("id"),
+            format!("step id `{}` is not a simple name", step.id),
+            Some("use lowercase letters, digits and `-`".into()),
+        );
+    }
+    let twice = format!("step `{}` is defined twice", step.id);
+    seen.once(doc, &sp.key("id"), si, &step.id, twice);
+    if step.checks.is_empty() && step.questions.is_empty() {
+        doc.error(
+            &sp.key("id"),
+            format!(
+                "step `{}` has no checks and no questions: nothing would grade it",
+                step.id
+            ),
+            Some(
+                "add `[[steps.checks]]` that run the chapter's commands on the lab's nodes".into(),
+            ),
+        );
+    }
+    if let Some(solved) = &refs.solved_steps
+        && !solved.contains(&step.id)
+    {
+        doc.error(
+            &sp.key("id"),
+            format!("step `{}` has no solution", step.id),
+            Some(format!("add `solutions/{}/{}.toml`", l.id, step.id)),
+        );
+    }
+    if let Some(by) = &step.superseded_by
+        && ids.iter().position(|i| i == by).is_none_or(|bi| bi <= si)
+    {
+        doc.error(
+            &sp.key("superseded_by"),
+            format!("`superseded_by = \"{by}\"` must name a later step"),
+            Some(format!(
+                "steps after this one: {}",
+                ids[si + 1..].join(", ")
+            )),
+        );
+    }
+}
+
+/// A step's checks: ids used once, nodes of the lab (theirs, `before`'s and `after`'s), expectations.
+fn check_checks(step: &Step, sp: &DocPath, lab: Option<&Lab>, doc: &mut Doc) {
+    let mut check_ids = BTreeSet::new();
+    for (cp, c) in sp.items("checks", &step.checks) {
+        if !check_ids.insert(c.id.as_str()) {
             doc.error(
-                &sp.key("id"),
-                format!("step id `{}` is not a simple name", step.id),
-                Some("use lowercase letters, digits and `-`".into()),
+                &cp.key("id"),
+                format!("check `{}` appears twice in step `{}`", c.id, step.id),
+                Some("give each check of a step its own id".into()),
             );
         }
-        if let Some(first) = seen.insert(step.id.as_str(), si) {
-            doc.error(
-                &sp.key("id"),
-                format!("step `{}` is defined twice (also steps[{first}])", step.id),
-                Some("give each step its own id".into()),
-            );
+        check_node_ref(lab, doc, &cp.key("node"), &c.node);
+        check_expect(&c.expect, &cp.key("expect"), doc);
+        for (key, list) in [("before", &c.before), ("after", &c.after)] {
+            for (np, nc) in cp.items(key, list) {
+                check_node_ref(lab, doc, &np.key("node"), &nc.node);
+            }
         }
-        if step.checks.is_empty() && step.questions.is_empty() {
+    }
+}
+
+/// A step's actions: ids used once, commands on nodes of the lab.
+fn check_actions(step: &Step, sp: &DocPath, lab: Option<&Lab>, doc: &mut Doc) {
+    let mut ids = Ids::new("actions", "give each action of a step its own id");
+    for (ai, (ap, a)) in sp.items("actions", &step.actions).enumerate() {
+        let twice = format!("action `{}` appears twice in step `{}`", a.id, step.id);
+        ids.once(doc, &ap.key("id"), ai, &a.id, twice);
+        for (rp, nc) in ap.items("run", &a.run) {
+            check_node_ref(lab, doc, &rp.key("node"), &nc.node);
+        }
+    }
+}
+
+/// A step's questions: ids used once, a tolerance in range, an answer the arithmetic can give.
+fn check_questions(step: &Step, sp: &DocPath, doc: &mut Doc) {
+    let help = "give each question of a step its own id (solutions answer by id)";
+    let mut ids = Ids::new("questions", help);
+    for (qi, (qp, q)) in sp.items("questions", &step.questions).enumerate() {
+        let twice = format!("question `{}` appears twice in step `{}`", q.id, step.id);
+        ids.once(doc, &qp.key("id"), qi, &q.id, twice);
+        doc.number_in(
+            &qp.key("tolerance"),
+            q.tolerance,
+            (Bound::Excluded(0.0), Bound::Included(1.0)),
+            "write the accepted relative error, more than 0 and at most 1, e.g. `0.01` (1 %)",
+        );
+        if let Err(e) = q.answer() {
             doc.error(
-                &sp.key("id"),
-                format!(
-                    "step `{}` has no checks and no questions: nothing would grade it",
-                    step.id
-                ),
+                &qp,
+                format!("question `{}`: {e}", q.id),
                 Some(
-                    "add `[[steps.checks]]` that run the chapter's commands on the lab's nodes"
+                    "give availabilities in percent (0 to 100), `compose` for several, and \
+                     `per` and `unit` for a downtime"
                         .into(),
                 ),
             );
         }
-        if let Some(solved) = &refs.solved_steps
-            && !solved.contains(&step.id)
-        {
-            doc.error(
-                &sp.key("id"),
-                format!("step `{}` has no solution", step.id),
-                Some(format!("add `solutions/{}/{}.toml`", l.id, step.id)),
-            );
-        }
-        if let Some(by) = &step.superseded_by
-            && ids.iter().position(|i| i == by).is_none_or(|bi| bi <= si)
-        {
-            doc.error(
-                &sp.key("superseded_by"),
-                format!("`superseded_by = \"{by}\"` must name a later step"),
-                Some(format!(
-                    "steps after this one: {}",
-                    ids[si + 1..].join(", ")
-                )),
-            );
-        }
-        for (ni, n) in step.nodes.iter().enumerate() {
-            node_ok(doc, &sp.key("nodes").index(ni), n);
-        }
-        let mut check_ids = BTreeSet::new();
-        for (ci, c) in step.checks.iter().enumerate() {
-            let cp = sp.key("checks").index(ci);
-            if !check_ids.insert(c.id.as_str()) {
+    }
+}
+
+/// The edited paths, rendered: each an absolute path.
+fn check_edit_paths(l: &Lesson, ctx: &Context, doc: &mut Doc) {
+    for (ep, e) in DocPath::root().items("edits", &l.edits) {
+        for (pp, p) in ep.items("paths", &e.paths) {
+            if let Some(r) = ctx.render_at(doc, &pp, p)
+                && !is_node_path(&r)
+            {
                 doc.error(
-                    &cp.key("id"),
-                    format!("check `{}` appears twice in step `{}`", c.id, step.id),
-                    Some("give each check of a step its own id".into()),
-                );
-            }
-            node_ok(doc, &cp.key("node"), &c.node);
-            check_expect(&c.expect, &cp.key("expect"), doc);
-            for (key, list) in [("before", &c.before), ("after", &c.after)] {
-                for (i, nc) in list.iter().enumerate() {
-                    node_ok(doc, &cp.key(key).index(i).key("node"), &nc.node);
-                }
-            }
-        }
-        let mut action_ids = BTreeMap::new();
-        for (ai, a) in step.actions.iter().enumerate() {
-            if let Some(first) = action_ids.insert(a.id.as_str(), ai) {
-                doc.error(
-                    &sp.key("actions").index(ai).key("id"),
-                    format!(
-                        "action `{}` appears twice in step `{}` (also actions[{first}])",
-                        a.id, step.id
-                    ),
-                    Some("give each action of a step its own id".into()),
-                );
-            }
-            for (i, nc) in a.run.iter().enumerate() {
-                node_ok(
-                    doc,
-                    &sp.key("actions").index(ai).key("run").index(i).key("node"),
-                    &nc.node,
-                );
-            }
-        }
-        let mut question_ids = BTreeMap::new();
-        for (qi, q) in step.questions.iter().enumerate() {
-            let qp = sp.key("questions").index(qi);
-            if let Some(first) = question_ids.insert(q.id.as_str(), qi) {
-                doc.error(
-                    &qp.key("id"),
-                    format!(
-                        "question `{}` appears twice in step `{}` (also questions[{first}])",
-                        q.id, step.id
-                    ),
-                    Some("give each question of a step its own id (solutions answer by id)".into()),
-                );
-            }
-            doc.number_in(
-                &qp.key("tolerance"),
-                q.tolerance,
-                (Bound::Excluded(0.0), Bound::Included(1.0)),
-                "write the accepted relative error, more than 0 and at most 1, e.g. `0.01` (1 %)",
-            );
-            if let Err(e) = q.answer() {
-                doc.error(
-                    &sp.key("questions").index(qi),
-                    format!("question `{}`: {e}", q.id),
+                    &pp,
+                    format!("edited path `{r}` is not an absolute path"),
                     Some(
-                        "give availabilities in percent (0 to 100), `compose` for several, and \
-                         `per` and `unit` for a downtime"
+                        "write the full path on the node, e.g. `/etc/myapp` (a template such \
+                         as `{{ pg.confdir }}` may start it)"
                             .into(),
                     ),
                 );
             }
         }
     }
-    check_drills(l, refs, doc);
-    // Templates resolve against the lab, whatever else is wrong (each text on its own).
-    if let Some(lab) = refs.lab {
-        let ctx = example_context(lab).with_run_id("example");
-        let mut texts: Vec<(DocPath, &str)> = Vec::new();
-        for (ei, e) in l.edits.iter().enumerate() {
-            for (pi, p) in e.paths.iter().enumerate() {
-                let pp = root.key("edits").index(ei).key("paths").index(pi);
-                match ctx.render(p) {
-                    Ok(r) if !super::lab::is_node_path(&r) => doc.error(
-                        &pp,
-                        format!("edited path `{r}` is not an absolute path"),
+}
+
+/// The checks' expected regexes, rendered: each a regex.
+fn check_regexes(l: &Lesson, ctx: &Context, doc: &mut Doc) {
+    for (sp, step) in DocPath::root().items("steps", &l.steps) {
+        for (cp, c) in sp.items("checks", &step.checks) {
+            for (key, re) in c.expect.regexes() {
+                let at = cp.key("expect").key(key);
+                if let Some(r) = ctx.render_at(doc, &at, re)
+                    && let Err(e) = regex::Regex::new(&r)
+                {
+                    doc.error(
+                        &at,
+                        format!("not a valid regex once rendered: {e}"),
                         Some(
-                            "write the full path on the node, e.g. `/etc/myapp` (a template such \
-                             as `{{ pg.confdir }}` may start it)"
+                            "write a regex in Rust's `regex` syntax; escape `\\ . + * ? ( ) [ ] { } | ^ $` \
+                             with `\\` to match them literally"
                                 .into(),
                         ),
-                    ),
-                    Ok(_) => {}
-                    Err(e) => doc.error(
-                        &pp,
-                        format!("template does not render: {e:#}"),
-                        Some(crate::content::template::HELP.into()),
-                    ),
-                }
-            }
-        }
-        for (si, step) in l.steps.iter().enumerate() {
-            let sp = root.key("steps").index(si);
-            texts.push((sp.key("prose"), &step.prose));
-            texts.extend(
-                step.commands
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (sp.key("commands").index(i), c.as_str())),
-            );
-            texts.extend(
-                step.hints
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (sp.key("hints").index(i), c.as_str())),
-            );
-            texts.extend(
-                step.errata
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (sp.key("errata").index(i), c.as_str())),
-            );
-            for (ci, c) in step.checks.iter().enumerate() {
-                let cp = sp.key("checks").index(ci);
-                texts.push((cp.key("run"), &c.run));
-                texts.push((cp.key("message"), &c.message));
-                if let Some(h) = &c.hint {
-                    texts.push((cp.key("hint"), h));
-                }
-                for (key, list) in [("before", &c.before), ("after", &c.after)] {
-                    texts.extend(
-                        list.iter()
-                            .enumerate()
-                            .map(|(i, nc)| (cp.key(key).index(i).key("run"), nc.run.as_str())),
                     );
                 }
-                for (key, re) in c.expect.regexes() {
-                    match ctx.render(re) {
-                        Ok(r) => {
-                            if let Err(e) = regex::Regex::new(&r) {
-                                doc.error(
-                                    &cp.key("expect").key(key),
-                                    format!("not a valid regex once rendered: {e}"),
-                                    Some(
-                                        "write a regex in Rust's `regex` syntax; escape `\\ . + * ? ( ) [ ] { } | ^ $` \
-                                         with `\\` to match them literally"
-                                            .into(),
-                                    ),
-                                );
-                            }
-                        }
-                        Err(e) => doc.error(
-                            &cp.key("expect").key(key),
-                            format!("template does not render: {e:#}"),
-                            Some(crate::content::template::HELP.into()),
-                        ),
-                    }
-                }
-            }
-            for (ai, a) in step.actions.iter().enumerate() {
-                texts.extend(a.run.iter().enumerate().map(|(i, nc)| {
-                    (
-                        sp.key("actions").index(ai).key("run").index(i).key("run"),
-                        nc.run.as_str(),
-                    )
-                }));
-            }
-        }
-        for (path, text) in texts {
-            if let Err(e) = ctx.render(text) {
-                doc.error(
-                    &path,
-                    format!("template does not render: {e:#}"),
-                    Some(crate::content::template::HELP.into()),
-                );
             }
         }
     }
+}
+
+/// Every other template of the steps, with where it is: prose, commands, hints, errata, and the
+/// checks' and actions' commands and texts.
+fn texts(l: &Lesson) -> Vec<(DocPath, &str)> {
+    let mut texts: Vec<(DocPath, &str)> = Vec::new();
+    fn strs((p, t): (DocPath, &String)) -> (DocPath, &str) {
+        (p, t)
+    }
+    for (sp, step) in DocPath::root().items("steps", &l.steps) {
+        texts.push((sp.key("prose"), &step.prose));
+        texts.extend(sp.items("commands", &step.commands).map(strs));
+        texts.extend(sp.items("hints", &step.hints).map(strs));
+        texts.extend(sp.items("errata", &step.errata).map(strs));
+        for (cp, c) in sp.items("checks", &step.checks) {
+            texts.push((cp.key("run"), &c.run));
+            texts.push((cp.key("message"), &c.message));
+            if let Some(h) = &c.hint {
+                texts.push((cp.key("hint"), h));
+            }
+            for (key, list) in [("before", &c.before), ("after", &c.after)] {
+                texts.extend(
+                    cp.items(key, list)
+                        .map(|(p, nc)| (p.key("run"), nc.run.as_str())),
+                );
+            }
+        }
+        for (ap, a) in sp.items("actions", &step.actions) {
+            texts.extend(
+                ap.items("run", &a.run)
+                    .map(|(p, nc)| (p.key("run"), nc.run.as_str())),
+            );
+        }
+    }
+    texts
 }
 
 /// The longest a check may keep retrying (`within`), in seconds.
@@ -643,28 +617,13 @@ fn check_expect(e: &Expect, ep: &DocPath, doc: &mut Doc) {
     }
 }
 
-/// Plausible template values of a lab, to check that a lesson's texts render without a lab.
-fn example_context(lab: &Lab) -> crate::content::template::Context {
-    let secrets: BTreeMap<String, String> = lab
-        .secrets
-        .keys()
-        .map(|k| (k.clone(), "x".repeat(8)))
-        .collect();
-    crate::content::template::Context::new(
-        lab,
-        &lab.id,
-        &crate::content::template::Facts::example(lab),
-        &secrets,
-    )
-}
-
+/// Every drill: its references (steps, nodes), its numbers and ids, its runs' figures and
+/// faults, and its templates.
 fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
-    let root = DocPath::root();
     let steps: Vec<&str> = l.steps.iter().map(|s| s.id.as_str()).collect();
     let mut seen = BTreeSet::new();
-    for (di, d) in l.drills.iter().enumerate() {
-        let dp = root.key("drills").index(di);
-        if !super::lab::is_simple_name(&d.id, 30) || !seen.insert(d.id.as_str()) || d.id == "all" {
+    for (dp, d) in DocPath::root().items("drills", &l.drills) {
+        if !is_simple_name(&d.id, 30) || !seen.insert(d.id.as_str()) || d.id == "all" {
             doc.error(
                 &dp.key("id"),
                 format!(
@@ -674,10 +633,10 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
                 Some("use lowercase letters, digits and `-`, a different id for each drill".into()),
             );
         }
-        for (ri, r) in d.requires.iter().enumerate() {
+        for (rp, r) in dp.items("requires", &d.requires) {
             if !steps.contains(&r.as_str()) {
                 doc.error(
-                    &dp.key("requires").index(ri),
+                    &rp,
                     format!("no step `{r}` in this lesson"),
                     did_you_mean(r, steps.iter().copied()).map(|s| format!("did you mean `{s}`?")),
                 );
@@ -705,80 +664,84 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
             }
         }
         super::drill::check(d, &dp, doc);
-        for (ri, run) in d.runs.iter().enumerate() {
-            let rp = dp.key("runs").index(ri);
-            let figures: Vec<&str> = super::drill::STREAM_FIGURES
-                .iter()
-                .copied()
-                .chain(run.measure.iter().map(|m| m.id.as_str()))
-                .chain(d.figures.iter().map(|f| f.id.as_str()))
-                .collect();
-            for (ti, t) in run.pass.iter().enumerate() {
-                if !figures.contains(&t.figure.as_str()) {
-                    doc.error(
-                        &rp.key("pass").index(ti).key("figure"),
-                        format!("no figure `{}` in run `{}`", t.figure, run.id),
-                        Some(match did_you_mean(&t.figure, figures.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("figures: {}", figures.join(", ")),
-                        }),
-                    );
-                }
-            }
-            if run.fault.is_empty() && run.crash.is_none() {
+        check_drill_runs(d, &dp, doc);
+        if let Some(lab) = refs.lab {
+            check_drill_templates(d, &dp, lab, doc);
+        }
+    }
+}
+
+/// A drill's runs: thresholds on figures the run has, and something that breaks.
+fn check_drill_runs(d: &Drill, dp: &DocPath, doc: &mut Doc) {
+    for (rp, run) in dp.items("runs", &d.runs) {
+        let figures: Vec<&str> = super::drill::STREAM_FIGURES
+            .iter()
+            .copied()
+            .chain(run.measure.iter().map(|m| m.id.as_str()))
+            .chain(d.figures.iter().map(|f| f.id.as_str()))
+            .collect();
+        for (tp, t) in rp.items("pass", &run.pass) {
+            if !figures.contains(&t.figure.as_str()) {
                 doc.error(
-                    &rp.key("id"),
-                    format!(
-                        "run `{}` has no `fault` and no `crash`: it breaks nothing",
-                        run.id
-                    ),
-                    Some("add `fault = [{ node = ..., run = ... }]` or `crash = \"NODE\"`".into()),
+                    &tp.key("figure"),
+                    format!("no figure `{}` in run `{}`", t.figure, run.id),
+                    Some(unknown_name_help(&t.figure, &figures, "figures", false)),
                 );
             }
         }
-        // Templates resolve with the values they will have: a run's fault, measures and repair
-        // (and the traffic, which runs in every run) see that run's `baseline`; the rest none.
-        if let Some(lab) = refs.lab {
-            let plain = example_context(lab);
-            let baseline_of = |r: &super::drill::Run| -> BTreeMap<String, String> {
-                r.baseline.keys().map(|k| (k.clone(), "0".into())).collect()
+        if run.fault.is_empty() && run.crash.is_none() {
+            doc.error(
+                &rp.key("id"),
+                format!(
+                    "run `{}` has no `fault` and no `crash`: it breaks nothing",
+                    run.id
+                ),
+                Some("add `fault = [{ node = ..., run = ... }]` or `crash = \"NODE\"`".into()),
+            );
+        }
+    }
+}
+
+/// A drill's templates render with the values they will have: a run's fault, measures and
+/// repair (and the traffic, which runs in every run) see that run's `baseline`; the rest none.
+fn check_drill_templates(d: &Drill, dp: &DocPath, lab: &Lab, doc: &mut Doc) {
+    let plain = Context::example(lab);
+    let baseline_of = |r: &super::drill::Run| -> BTreeMap<String, String> {
+        r.baseline.keys().map(|k| (k.clone(), "0".into())).collect()
+    };
+    for (place, text) in d.texts(dp) {
+        let baselines: Vec<(Option<&str>, BTreeMap<String, String>)> = match &place.0[dp.0.len()..]
+        {
+            [Seg::Key(k), Seg::Index(i), Seg::Key(what), ..]
+                if k == "runs" && ["fault", "measure", "repair"].contains(&what.as_str()) =>
+            {
+                vec![(Some(d.runs[*i].id.as_str()), baseline_of(&d.runs[*i]))]
+            }
+            [Seg::Key(k), ..] if k == "writes" || k == "requests" => d
+                .runs
+                .iter()
+                .map(|r| (Some(r.id.as_str()), baseline_of(r)))
+                .collect(),
+            _ => vec![(None, BTreeMap::new())],
+        };
+        for (run, baseline) in baselines {
+            let rendered = if baseline.is_empty() {
+                plain.render(text)
+            } else {
+                plain.with("baseline", &baseline).render(text)
             };
-            for (place, text) in d.texts(&dp) {
-                let baselines: Vec<(Option<&str>, BTreeMap<String, String>)> =
-                    match &place.0[dp.0.len()..] {
-                        [Seg::Key(k), Seg::Index(i), Seg::Key(what), ..]
-                            if k == "runs"
-                                && ["fault", "measure", "repair"].contains(&what.as_str()) =>
-                        {
-                            vec![(Some(d.runs[*i].id.as_str()), baseline_of(&d.runs[*i]))]
-                        }
-                        [Seg::Key(k), ..] if k == "writes" || k == "requests" => d
-                            .runs
-                            .iter()
-                            .map(|r| (Some(r.id.as_str()), baseline_of(r)))
-                            .collect(),
-                        _ => vec![(None, BTreeMap::new())],
-                    };
-                for (run, baseline) in baselines {
-                    let rendered = if baseline.is_empty() {
-                        plain.render(text)
-                    } else {
-                        plain.with("baseline", &baseline).render(text)
-                    };
-                    let in_run = run.map(|r| format!(" (in run `{r}`)")).unwrap_or_default();
-                    if let Err(e) = rendered {
-                        doc.error(
-                            &place,
-                            format!("drill `{}`: template does not render{in_run}: {e:#}", d.id),
-                            Some(format!(
-                                "{}; `baseline.NAME` is a name of the run's own `baseline`, \
-                                 in its `fault`, `measure` and `repair`",
-                                crate::content::template::HELP
-                            )),
-                        );
-                        break;
-                    }
-                }
+            let in_run = run.map(|r| format!(" (in run `{r}`)")).unwrap_or_default();
+            if let Err(e) = rendered {
+                doc.error(
+                    &place,
+                    format!("drill `{}`: template does not render{in_run}: {e:#}", d.id),
+                    Some(format!(
+                        "{}; `baseline.NAME` is a name of the run's own `baseline`, \
+                         in its `fault`, `measure` and `repair`",
+                        crate::content::template::HELP
+                    )),
+                );
+                break;
             }
         }
     }
@@ -839,7 +802,8 @@ impl Question {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::lab::tests::{REAL as REAL_LAB, assert_problem, line_of};
+    use crate::content::diag::testing::{assert_problem, line_of, problems as problems_of};
+    use crate::content::lab::tests::REAL as REAL_LAB;
 
     const REAL: &str = include_str!("../../lessons/ch32.toml");
     const FILE: &str = "lessons/ch32.toml";
@@ -854,10 +818,7 @@ mod tests {
             lab: Some(&lab),
             solved_steps: None,
         };
-        match load(Path::new(FILE), text.to_string(), &refs) {
-            Ok(_) => vec![],
-            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
-        }
+        problems_of(load(Path::new(FILE), text.to_string(), &refs))
     }
 
     /// The real lesson with `from` (which must occur) replaced once by `to`.

@@ -9,9 +9,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::diag::{Diagnostics, Doc, DocPath, Seg, struct_fields};
-use super::lab::Lab;
-use super::lesson::{Lesson, NodeCommand};
+use super::diag::{Diagnostics, Doc, DocPath, Ids, Seg, struct_fields};
+use super::lab::{Lab, check_file_attrs, check_node_ref, is_node_path};
+use super::lesson::{Lesson, NodeCommand, Step};
+use super::template::Context;
 
 /// The reference solution of one step, applied in this order: answers, actions, files, run.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -75,151 +76,126 @@ pub fn load(
     lesson: Option<&Lesson>,
     step: &str,
 ) -> Result<Solution, Diagnostics> {
-    let mut doc = Doc::parse(path, text);
-    let sol: Option<Solution> = doc.deserialize(fields);
-    if let Some(s) = &sol {
-        let root = DocPath::root();
-        let st = lesson.and_then(|l| l.step(step));
-        if let Some(l) = lesson
-            && st.is_none()
-        {
-            doc.error_file(
-                format!("lesson `{}` has no step `{step}` for this solution", l.id),
-                Some("name the file after a step id of the lesson".into()),
+    Doc::load(path, text, fields, |s, doc| {
+        check(s, lab, lesson, step, doc)
+    })
+}
+
+/// Every check of a solution, in the order its problems are reported.
+fn check(s: &Solution, lab: Option<&Lab>, lesson: Option<&Lesson>, step: &str, doc: &mut Doc) {
+    let st = lesson.and_then(|l| l.step(step));
+    if let Some(l) = lesson
+        && st.is_none()
+    {
+        doc.error_file(
+            format!("lesson `{}` has no step `{step}` for this solution", l.id),
+            Some("name the file after a step id of the lesson".into()),
+        );
+    }
+    check_places(s, lab, doc);
+    check_answers_and_actions(s, doc);
+    if let Some(st) = st {
+        check_against_step(s, st, doc);
+    }
+    // Templates render whatever else is wrong (the lab, when given, is valid).
+    if let Some(lab) = lab {
+        check_templates(s, lab, doc);
+    }
+}
+
+/// Where files and commands go: nodes of the lab, file attributes, absolute paths.
+fn check_places(s: &Solution, lab: Option<&Lab>, doc: &mut Doc) {
+    let root = DocPath::root();
+    for (fp, f) in root.items("files", &s.files) {
+        check_node_ref(lab, doc, &fp.key("node"), &f.node);
+        check_file_attrs(doc, &fp, &f.mode, &f.owner);
+        // A path may start with a template value (`{{ pg.confdir }}/...`); rendered, it is checked below.
+        if !f.path.starts_with('/') && !f.path.starts_with("{{") {
+            doc.error(
+                &fp.key("path"),
+                format!("`{}` is not an absolute path", f.path),
+                Some(PATH_HELP.into()),
             );
         }
-        let node_ok = |doc: &mut Doc, p: &DocPath, n: &str| {
-            if let Some(lab) = lab
-                && lab.node(n).is_none()
-            {
-                doc.error(
-                    p,
-                    format!("no node `{n}` in lab `{}`", lab.id),
-                    Some(lab.unknown_node_help(n)),
-                );
-            }
-        };
-        for (i, f) in s.files.iter().enumerate() {
-            let fp = root.key("files").index(i);
-            node_ok(&mut doc, &fp.key("node"), &f.node);
-            super::lab::check_file_attrs(&mut doc, &fp, &f.mode, &f.owner);
-            // A path may start with a template value (`{{ pg.confdir }}/...`); rendered, it is checked below.
-            if !f.path.starts_with('/') && !f.path.starts_with("{{") {
-                doc.error(
-                    &fp.key("path"),
-                    format!("`{}` is not an absolute path", f.path),
-                    Some(PATH_HELP.into()),
-                );
-            }
-        }
-        for (i, r) in s.run.iter().enumerate() {
-            node_ok(&mut doc, &root.key("run").index(i).key("node"), &r.node);
-        }
-        for (q, a) in &s.answers {
-            if !a.is_finite() {
-                doc.error(
-                    &root.key("answers").key(q),
-                    format!("answer `{q}` is {a}: not a finite number"),
-                    Some("write the number the question asks for, e.g. `8.76`".into()),
-                );
-            }
-        }
-        let mut actions = BTreeMap::new();
-        for (i, a) in s.actions.iter().enumerate() {
-            if let Some(first) = actions.insert(a.as_str(), i) {
-                doc.error(
-                    &root.key("actions").index(i),
-                    format!("action `{a}` is named twice (also actions[{first}])"),
-                    Some("name each action once: it runs once".into()),
-                );
-            }
-        }
-        if let Some(st) = st {
-            for q in s.answers.keys() {
-                if !st.questions.iter().any(|x| &x.id == q) {
-                    doc.error(
-                        &root.key("answers").key(q),
-                        format!("step `{step}` has no question `{q}`"),
-                        Some(ids_help(
-                            "questions",
-                            st.questions.iter().map(|x| x.id.as_str()),
-                        )),
-                    );
-                }
-            }
-            for (i, a) in s.actions.iter().enumerate() {
-                if !st.actions.iter().any(|x| &x.id == a) {
-                    doc.error(
-                        &root.key("actions").index(i),
-                        format!("step `{step}` has no action `{a}`"),
-                        Some(ids_help(
-                            "actions",
-                            st.actions.iter().map(|x| x.id.as_str()),
-                        )),
-                    );
-                }
-            }
-        }
-        // Templates render whatever else is wrong (the lab, when given, is valid).
-        if let Some(lab) = lab {
-            let facts = crate::content::template::Facts::example(lab);
-            let secrets: BTreeMap<String, String> = lab
-                .secrets
-                .keys()
-                .map(|k| (k.clone(), "x".repeat(8)))
-                .collect();
-            let ctx = crate::content::template::Context::new(lab, &lab.id, &facts, &secrets);
-            let texts = s
-                .files
-                .iter()
-                .enumerate()
-                .flat_map(|(i, f)| {
-                    [
-                        (root.key("files").index(i).key("content"), &f.content),
-                        (root.key("files").index(i).key("path"), &f.path),
-                    ]
-                })
-                .chain(
-                    s.run
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| (root.key("run").index(i).key("run"), &r.run)),
-                );
-            let mut bad = Vec::new();
-            for (p, t) in texts {
-                match ctx.render(t) {
-                    Err(e) => bad.push((
-                        p,
-                        format!("template does not render: {e:#}"),
-                        Some(crate::content::template::HELP.to_string()),
-                    )),
-                    Ok(r)
-                        if p.0.last() == Some(&Seg::Key("path".into()))
-                            && !super::lab::is_node_path(&r) =>
-                    {
-                        bad.push((
-                            p,
-                            format!("`{r}` is not an absolute path"),
-                            Some(PATH_HELP.into()),
-                        ));
-                    }
-                    Ok(_) => {}
-                }
-            }
-            for (p, msg, help) in bad {
-                doc.error(&p, msg, help);
-            }
+    }
+    for (rp, r) in root.items("run", &s.run) {
+        check_node_ref(lab, doc, &rp.key("node"), &r.node);
+    }
+}
+
+/// Answers are finite numbers; each action is named once.
+fn check_answers_and_actions(s: &Solution, doc: &mut Doc) {
+    let root = DocPath::root();
+    for (q, a) in &s.answers {
+        if !a.is_finite() {
+            doc.error(
+                &root.key("answers").key(q),
+                format!("answer `{q}` is {a}: not a finite number"),
+                Some("write the number the question asks for, e.g. `8.76`".into()),
+            );
         }
     }
-    let sol = sol.filter(|_| doc.problems.is_empty());
-    doc.finish()
-        .map(|()| sol.expect("no problems means a solution"))
+    let mut actions = Ids::new("actions", "name each action once: it runs once");
+    for (i, (ap, a)) in root.items("actions", &s.actions).enumerate() {
+        actions.once(doc, &ap, i, a, format!("action `{a}` is named twice"));
+    }
+}
+
+/// Answers and actions name questions and actions the step has.
+fn check_against_step(s: &Solution, st: &Step, doc: &mut Doc) {
+    let root = DocPath::root();
+    for q in s.answers.keys() {
+        if !st.questions.iter().any(|x| &x.id == q) {
+            doc.error(
+                &root.key("answers").key(q),
+                format!("step `{}` has no question `{q}`", st.id),
+                Some(ids_help(
+                    "questions",
+                    st.questions.iter().map(|x| x.id.as_str()),
+                )),
+            );
+        }
+    }
+    for (ap, a) in root.items("actions", &s.actions) {
+        if !st.actions.iter().any(|x| &x.id == a) {
+            doc.error(
+                &ap,
+                format!("step `{}` has no action `{a}`", st.id),
+                Some(ids_help(
+                    "actions",
+                    st.actions.iter().map(|x| x.id.as_str()),
+                )),
+            );
+        }
+    }
+}
+
+/// Files' contents and paths and the commands render; a rendered path is absolute.
+fn check_templates(s: &Solution, lab: &Lab, doc: &mut Doc) {
+    let ctx = Context::example(lab);
+    let root = DocPath::root();
+    for (fp, f) in root.items("files", &s.files) {
+        ctx.render_at(doc, &fp.key("content"), &f.content);
+        if let Some(r) = ctx.render_at(doc, &fp.key("path"), &f.path)
+            && !is_node_path(&r)
+        {
+            doc.error(
+                &fp.key("path"),
+                format!("`{r}` is not an absolute path"),
+                Some(PATH_HELP.into()),
+            );
+        }
+    }
+    for (rp, r) in root.items("run", &s.run) {
+        ctx.render_at(doc, &rp.key("run"), &r.run);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::lab::tests::{REAL as REAL_LAB, assert_problem, line_of};
+    use crate::content::diag::testing::{assert_problem, line_of, problems};
+    use crate::content::lab::tests::REAL as REAL_LAB;
     use crate::content::lesson::LessonRefs;
 
     const LESSON: &str = include_str!("../../lessons/ch32.toml");
@@ -239,17 +215,22 @@ mod tests {
             crate::content::lesson::load(Path::new("lessons/ch32.toml"), LESSON.into(), &refs)
                 .unwrap();
         let file = format!("solutions/ch32/{step}.toml");
-        let p = match load(
+        let loaded = load(
             Path::new(&file),
             text.clone(),
             Some(&lab),
             Some(&lesson),
             step,
-        ) {
-            Ok(_) => vec![],
-            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
-        };
-        (text, p)
+        );
+        (text, problems(loaded))
+    }
+
+    /// Some problem of `broken` (of `solutions/ch32/STEP.toml`) is on the line of `marker`,
+    /// says `what` and has a help containing `help`.
+    fn has(step: &str, broken: &(String, Vec<String>), marker: &str, what: &str, help: &str) {
+        let (text, p) = broken;
+        let file = format!("solutions/ch32/{step}.toml");
+        assert_problem(p, &file, line_of(text, marker), what, help);
     }
 
     #[test]
@@ -262,88 +243,55 @@ mod tests {
 
     #[test]
     fn modes_and_owners_are_checked() {
-        let f = "solutions/ch32/pg-standby.toml";
-        let (text, p) = broken("pg-standby", "mode = \"0600\"", "mode = \"rwxr-xr-x\"");
-        assert_problem(
-            &p,
-            f,
-            line_of(&text, "mode = "),
-            "mode `rwxr-xr-x`",
-            "`0000` to `7777`",
-        );
-        let (text, p) = broken(
-            "pg-standby",
-            "owner = \"postgres:postgres\"",
-            "owner = \"a:b:c\"",
-        );
-        assert_problem(
-            &p,
-            f,
-            line_of(&text, "owner = "),
-            "owner `a:b:c`",
-            "e.g. `root:root`",
-        );
+        let s = "pg-standby";
+        let b = broken(s, "mode = \"0600\"", "mode = \"rwxr-xr-x\"");
+        has(s, &b, "mode = ", "mode `rwxr-xr-x`", "`0000` to `7777`");
+        let b = broken(s, "owner = \"postgres:postgres\"", "owner = \"a:b:c\"");
+        has(s, &b, "owner = ", "owner `a:b:c`", "e.g. `root:root`");
     }
 
     #[test]
     fn a_rendered_path_must_be_absolute_and_templates_come_with_other_problems() {
-        let f = "solutions/ch32/pg-primary.toml";
-        let (text, p) = broken(
-            "pg-primary",
+        let s = "pg-primary";
+        let b = broken(
+            s,
             "path = \"{{ pg.confdir }}/conf.d/replication.conf\"\nowner = \"postgres:postgres\"",
             "path = \"{{ pg.version }}/conf.d/replication.conf\"\nowner = \"postgres:\"",
         );
-        assert_problem(
-            &p,
-            f,
-            line_of(&text, "path = "),
-            "`15/conf.d/replication.conf` is not an absolute path",
-            "full path on the node",
-        );
-        assert_problem(
-            &p,
-            f,
-            line_of(&text, "owner = "),
-            "owner `postgres:`",
-            "user name",
-        );
-        let (text, p) = broken(
-            "pg-standby",
+        let not_absolute = "`15/conf.d/replication.conf` is not an absolute path";
+        has(s, &b, "path = ", not_absolute, "full path on the node");
+        has(s, &b, "owner = ", "owner `postgres:`", "user name");
+        let s = "pg-standby";
+        let b = broken(
+            s,
             "mode = \"0600\"\ncontent = \"{{ node[\\\"pg-primary\\\"].ip }}",
             "mode = \"0600x\"\ncontent = \"{{ node[\\\"pg-primar\\\"].ip }}",
         );
-        let f = "solutions/ch32/pg-standby.toml";
-        assert_problem(&p, f, line_of(&text, "mode = "), "mode `0600x`", "octal");
-        assert_problem(
-            &p,
-            f,
-            line_of(&text, "content = "),
-            "template does not render",
-            "known values",
-        );
+        has(s, &b, "mode = ", "mode `0600x`", "octal");
+        let unrendered = "template does not render";
+        has(s, &b, "content = ", unrendered, "known values");
     }
 
     #[test]
     fn actions_are_named_once_and_answers_are_numbers() {
-        let (text, p) = broken(
+        let twice = "actions = [\"fail-primary\", \"fail-primary\"]";
+        let b = broken("promote", "actions = [\"fail-primary\"]", twice);
+        let named_twice = "action `fail-primary` is named twice";
+        has(
             "promote",
-            "actions = [\"fail-primary\"]",
-            "actions = [\"fail-primary\", \"fail-primary\"]",
-        );
-        assert_problem(
-            &p,
-            "solutions/ch32/promote.toml",
-            line_of(&text, "actions = "),
-            "action `fail-primary` is named twice",
+            &b,
+            "actions = ",
+            named_twice,
             "name each action once",
         );
-        let (text, p) = broken("uptime", "year-99 = 3.65", "year-99 = nan");
-        assert_problem(
-            &p,
-            "solutions/ch32/uptime.toml",
-            line_of(&text, "year-99 = nan"),
+        let b = broken("uptime", "year-99 = 3.65", "year-99 = nan");
+        let help = "the number the question asks for";
+        has(
+            "uptime",
+            &b,
+            "year-99 = nan",
             "answer `year-99` is NaN",
-            "the number the question asks for",
+            help,
         );
     }
 }
