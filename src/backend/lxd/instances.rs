@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 
 use super::image::recipe;
 use super::{Lxd, START_SNAPSHOT, lxc, run_lxd_ok};
-use crate::backend::{Backend as _, LabSpec, NodeSpec, NodeUp};
+use crate::backend::{Backend, LabSpec, NodeSpec, NodeUp};
 use crate::parallel::{self, Polled};
 use crate::ui::{self, Problem, Progress};
 
@@ -163,18 +163,12 @@ impl Lxd {
             }
         }
         script += "cat > /etc/hosts\n";
-        let argv = ["bash".to_string(), "-c".to_string(), script];
-        self.exec(
-            &node.name,
-            &argv,
+        let backend: &dyn Backend = self;
+        backend.node(&node.name).run_ok_with_input(
+            &script,
             Some(spec.hosts_file.clone().into_bytes()),
-            None,
-        )?
-        .demand_success(format!(
-            "(setting up node {}) {}",
-            node.name,
-            argv[2].replace('\n', "; ")
-        ))?;
+            crate::backend::node::SCRIPT_TIMEOUT,
+        )?;
         Ok(())
     }
 
