@@ -10,10 +10,18 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::Backend;
-use crate::exec::Output;
+use crate::exec::{ExecError, Output};
 
 /// How long a script may run on a node unless its caller says otherwise.
 pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long one attempt at [`NodeHandle::put_file`] may take. Writing a small file takes
+/// milliseconds; an attempt still running after this has hung in the backend (LXD's exec does,
+/// rarely, with several execs in flight: canonical/lxd#1803, #3575), and the write is tried again.
+const PUT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Attempts at [`NodeHandle::put_file`] before its timeout is the answer.
+const PUT_ATTEMPTS: u32 = 3;
 
 /// A node of a lab, reached through its backend.
 #[derive(Clone, Copy)]
@@ -66,7 +74,9 @@ impl<'a> NodeHandle<'a> {
     }
 
     /// Place a file: parent directories, contents, mode (octal, `0644`) and owner
-    /// (`user:group`).
+    /// (`user:group`). The write is idempotent, so an attempt that hangs is killed and tried
+    /// again ([`PUT_ATTEMPTS`] in all, [`PUT_ATTEMPT_TIMEOUT`] each); any other failure is
+    /// returned at once.
     pub fn put_file(&self, path: &str, contents: &[u8], mode: &str, owner: &str) -> Result<()> {
         // The path, mode and owner travel as arguments, never inside the script's text.
         let argv = [
@@ -79,12 +89,25 @@ impl<'a> NodeHandle<'a> {
             owner,
         ]
         .map(String::from);
-        let out = self.backend.exec(
-            self.name,
-            &argv,
-            Some(contents.to_vec()),
-            Some(SCRIPT_TIMEOUT),
-        )?;
+        let mut attempt = 1;
+        let out = loop {
+            match self.backend.exec(
+                self.name,
+                &argv,
+                Some(contents.to_vec()),
+                Some(PUT_ATTEMPT_TIMEOUT),
+            ) {
+                Err(e) if timed_out(&e) && attempt < PUT_ATTEMPTS => {
+                    crate::ui::warn(format!(
+                        "writing `{path}` on node `{}` hung and was killed; trying again ({} of {PUT_ATTEMPTS})",
+                        self.name,
+                        attempt + 1
+                    ));
+                    attempt += 1;
+                }
+                result => break result?,
+            }
+        };
         out.demand_success(format!("(on {}) write `{path}`", self.name))?;
         Ok(())
     }
@@ -104,9 +127,139 @@ impl<'a> NodeHandle<'a> {
     }
 }
 
+/// Whether `err` is, anywhere in its chain, a command killed for running past its timeout.
+fn timed_out(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Timeout { .. })))
+}
+
 impl dyn Backend + '_ {
     /// The handle for node `name` of this backend's lab.
     pub fn node<'a>(&'a self, name: &'a str) -> NodeHandle<'a> {
         NodeHandle::new(self, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::backend::{BackendKind, LabSpec, NodeUp};
+    use crate::content::template::Facts;
+    use crate::ui::Progress;
+
+    /// A backend whose `exec` times out its first `hangs` times, then succeeds, and records
+    /// what it was given. Only `exec` is reachable from a node handle's file write.
+    struct Hanging {
+        hangs: u32,
+        calls: Mutex<Vec<(Vec<String>, Option<Vec<u8>>, Option<Duration>)>>,
+    }
+
+    impl Backend for Hanging {
+        fn exec(
+            &self,
+            _node: &str,
+            argv: &[String],
+            stdin: Option<Vec<u8>>,
+            timeout: Option<Duration>,
+        ) -> Result<Output> {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((argv.to_vec(), stdin, timeout));
+            if calls.len() as u32 <= self.hangs {
+                return Err(anyhow::Error::new(ExecError::Timeout {
+                    cmd: "lxc exec".into(),
+                    after: timeout.unwrap(),
+                })
+                .context("running a command in node `n`"));
+            }
+            Ok(Output {
+                code: Some(0),
+                signal: None,
+                stdout: String::new(),
+                stderr: String::new(),
+                raw_stdout: Vec::new(),
+                elapsed: Duration::ZERO,
+            })
+        }
+        fn kind(&self) -> BackendKind {
+            unreachable!()
+        }
+        fn host_packages(&self) -> Vec<String> {
+            unreachable!()
+        }
+        fn prepare(&self, _: &LabSpec, _: bool) -> Result<()> {
+            unreachable!()
+        }
+        fn facts(&self, _: &LabSpec) -> Result<Facts> {
+            unreachable!()
+        }
+        fn up(
+            &self,
+            _: &LabSpec,
+            _: &BTreeSet<String>,
+            _: &Progress,
+        ) -> Result<BTreeMap<String, NodeUp>> {
+            unreachable!()
+        }
+        fn exec_attached(&self, _: &str, _: &[String], _: &[(&str, &str)]) -> Result<i32> {
+            unreachable!()
+        }
+        fn is_running(&self, _: &str) -> bool {
+            unreachable!()
+        }
+        fn crash_node(&self, _: &str) -> Result<()> {
+            unreachable!()
+        }
+        fn snapshot(&self, _: &[String]) -> Result<bool> {
+            unreachable!()
+        }
+        fn restore(&self, _: &[String], _: &Progress) -> Result<Vec<String>> {
+            unreachable!()
+        }
+        fn leftovers(&self) -> Result<Vec<String>> {
+            unreachable!()
+        }
+        fn down(&self) -> Result<()> {
+            unreachable!()
+        }
+        fn purge_cache(&self) -> Result<usize> {
+            unreachable!()
+        }
+    }
+
+    fn hanging(hangs: u32) -> Hanging {
+        Hanging {
+            hangs,
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn a_file_write_that_hangs_is_tried_again_with_the_same_request() {
+        let b = hanging(PUT_ATTEMPTS - 1);
+        let backend: &dyn Backend = &b;
+        backend
+            .node("n")
+            .put_file("/etc/x", b"data", "0644", "root:root")
+            .unwrap();
+        let calls = b.calls.lock().unwrap();
+        assert_eq!(calls.len() as u32, PUT_ATTEMPTS);
+        assert!(calls.iter().all(|c| c == &calls[0]), "{calls:?}");
+        assert_eq!(calls[0].1.as_deref(), Some(&b"data"[..]));
+        assert_eq!(calls[0].2, Some(PUT_ATTEMPT_TIMEOUT));
+    }
+
+    #[test]
+    fn a_file_write_that_keeps_hanging_reports_the_timeout() {
+        let b = hanging(u32::MAX);
+        let backend: &dyn Backend = &b;
+        let err = backend
+            .node("n")
+            .put_file("/etc/x", b"data", "0644", "root:root")
+            .unwrap_err();
+        assert!(timed_out(&err), "{err:#}");
+        assert_eq!(b.calls.lock().unwrap().len() as u32, PUT_ATTEMPTS);
     }
 }
