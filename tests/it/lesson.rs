@@ -124,16 +124,6 @@ fn lifecycle_on_lxd() {
     lifecycle(&t, "lxd", Drills::Run);
 }
 
-/// Through the multipass backend, against the test double: DHCP addresses in
-/// 192.168.64.0/24 on `ens3`, a floating IP picked free in that subnet.
-#[test]
-fn lifecycle_on_multipass() {
-    let Some(t) = Opening::multipass("lifecycle_on_multipass") else {
-        return;
-    };
-    lifecycle(&t, "multipass", Drills::Skip);
-}
-
 /// Whether a lifecycle also runs the failure drills (on the netns and lxd labs; they take
 /// about two minutes).
 #[derive(Clone, Copy, PartialEq, Eq)]
