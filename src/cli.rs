@@ -24,7 +24,7 @@ use crate::state::LabName;
                   sudo halab shell NODE\n      get a root shell on a node\n  \
                   sudo halab destroy\n      remove the lab and everything it made"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -32,7 +32,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
-pub struct Global {
+pub(crate) struct Global {
     /// Which lab to act on (default: the lesson's id for `start`, else the only lab there is);
     /// lowercase letters, digits and `-`, at most 20 characters
     #[arg(long, global = true, value_name = "NAME", env = "HALAB_LAB", value_parser = LabName::parse)]
@@ -40,7 +40,7 @@ pub struct Global {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Build the lab for a lesson; resumes a half-built lab and leaves a running one alone
     #[command(
         after_help = "Examples:\n  sudo halab start LESSON\n  sudo halab start LESSON --lab team-a --yes"
@@ -121,7 +121,7 @@ pub enum Command {
 }
 
 #[derive(Args, Debug)]
-pub struct StartArgs {
+pub(crate) struct StartArgs {
     /// The lesson to build a lab for (`halab lessons` lists them)
     pub lesson: String,
     /// How to realise the nodes (default: `HALAB_BACKEND`, the config file, then what this machine has; see `halab doctor`). A lab keeps its backend for its whole life
@@ -136,7 +136,7 @@ pub struct StartArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct DrillArgs {
+pub(crate) struct DrillArgs {
     /// The drill (`all` runs every drill of the lesson, the chapter's table)
     pub name: String,
     /// Let halab make the move a drill waits for you to make (the drill names it while it waits)
@@ -147,7 +147,7 @@ pub struct DrillArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Check only this backend (and exit 0 when it is usable)
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
@@ -156,7 +156,7 @@ pub struct DoctorArgs {
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people
     #[default]
     Text,
@@ -165,13 +165,13 @@ pub enum Format {
 }
 
 #[derive(Args, Debug)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
 #[derive(Args, Debug)]
-pub struct ExecArgs {
+pub(crate) struct ExecArgs {
     /// The node to run on (a name `halab status` lists)
     pub node: String,
     /// The command and its arguments, after `--`
@@ -180,20 +180,20 @@ pub struct ExecArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ShellArgs {
+pub(crate) struct ShellArgs {
     /// The node to open a shell on
     pub node: String,
 }
 
 #[derive(Args, Debug)]
-pub struct DestroyArgs {
+pub(crate) struct DestroyArgs {
     /// Also remove the cached base image (lxd), which later labs would reuse
     #[arg(long)]
     pub purge_image: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     /// For people: ✔/✘ per check, the failing command's real output and a hint
     #[default]
     Text,
@@ -204,7 +204,7 @@ pub enum CheckFormat {
 }
 
 #[derive(Args, Debug)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Grade only this step (always runs its checks, even live ones)
     #[arg(long, value_name = "ID")]
     pub step: Option<String>,
@@ -219,14 +219,14 @@ pub struct CheckArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct SolveArgs {
+pub(crate) struct SolveArgs {
     /// The step to solve (default: the step you are on)
     #[arg(long, value_name = "ID")]
     pub step: Option<String>,
 }
 
 #[derive(Args, Debug)]
-pub struct ResetArgs {
+pub(crate) struct ResetArgs {
     /// Bring the lab to the start of this step (the steps before it solved)
     #[arg(long, value_name = "STEP")]
     pub to: Option<String>,
@@ -236,19 +236,19 @@ pub struct ResetArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct LabsArgs {
+pub(crate) struct LabsArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
 #[derive(Args, Debug)]
-pub struct AlertsArgs {
+pub(crate) struct AlertsArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
 #[derive(Args, Debug)]
-pub struct UptimeArgs {
+pub(crate) struct UptimeArgs {
     /// Availability in percent (several with --serial or --parallel)
     #[arg(required = true, value_name = "PERCENT")]
     pub availability: Vec<String>,
@@ -261,7 +261,7 @@ pub struct UptimeArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Lesson or lab files, or directories holding them
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -332,7 +332,7 @@ fn with_examples(cmd: clap::Command, ex: &Examples) -> clap::Command {
 
 /// Parse the command line; when help is asked for, its examples name the first lesson's own
 /// nodes, steps and drills (placeholders stay when the content does not load).
-pub fn parse() -> Cli {
+pub(crate) fn parse() -> Cli {
     let wants_help = std::env::args_os()
         .skip(1)
         .any(|a| a == "--help" || a == "-h" || a == "help");

@@ -10,7 +10,7 @@ use crate::backend::{self, BackendKind, Need};
 
 /// Everything about one backend.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The backend this is about.
     pub backend: BackendKind,
     /// Whether it can run a lab here: every need that is not optional is met.
@@ -20,7 +20,7 @@ pub struct Report {
 }
 
 /// What `kind` needs here.
-pub fn diagnose(kind: BackendKind) -> Report {
+pub(crate) fn diagnose(kind: BackendKind) -> Report {
     let items = backend::needs(kind);
     let usable = items.iter().all(|i| i.ok || i.optional);
     Report {

@@ -11,20 +11,19 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
 /// How long a captured command may run unless its caller says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A command to run: program, arguments, environment, optional stdin bytes and a timeout.
 #[derive(Clone, Debug)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
-    clear_env: bool,
     cwd: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Option<Duration>,
@@ -32,23 +31,22 @@ pub struct Cmd {
 
 /// What a finished command left behind. `code` is `None` when a signal ended it.
 #[derive(Clone, Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     pub code: Option<i32>,
     pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
     /// stdout exactly as written (for binary data such as archives).
     pub raw_stdout: Vec<u8>,
-    pub elapsed: Duration,
 }
 
 impl Output {
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.code == Some(0)
     }
 
     /// "exit status 3" or "killed by signal 9", for messages.
-    pub fn status_text(&self) -> String {
+    pub(crate) fn status_text(&self) -> String {
         match (self.code, self.signal) {
             (Some(c), _) => format!("exit status {c}"),
             (None, Some(s)) => format!("killed by signal {s}"),
@@ -56,15 +54,10 @@ impl Output {
         }
     }
 
-    /// The exit code a shell would report (128 + signal for a signal).
-    pub fn shell_code(&self) -> i32 {
-        self.code.unwrap_or(128 + self.signal.unwrap_or(0))
-    }
-
     /// This output when it is a success; otherwise the one error for a failed command, naming
     /// `cmd` (as the caller wants it shown), the status and what the command said (stderr, or
     /// stdout when stderr is empty).
-    pub fn demand_success(self, cmd: impl Into<String>) -> Result<Output, ExecError> {
+    pub(crate) fn demand_success(self, cmd: impl Into<String>) -> Result<Output, ExecError> {
         if self.success() {
             return Ok(self);
         }
@@ -82,7 +75,7 @@ impl Output {
 
 /// Why a command could not give an [`Output`], or gave an unwanted one.
 #[derive(Debug, thiserror::Error)]
-pub enum ExecError {
+pub(crate) enum ExecError {
     #[error("could not run `{cmd}`: {source}")]
     Spawn {
         cmd: String,
@@ -111,24 +104,23 @@ fn stderr_block(stderr: &str) -> String {
 }
 
 impl Cmd {
-    pub fn new(program: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn new(program: impl AsRef<OsStr>) -> Self {
         Cmd {
             program: program.as_ref().to_owned(),
             args: Vec::new(),
             envs: Vec::new(),
-            clear_env: false,
             cwd: None,
             stdin: None,
             timeout: Some(DEFAULT_TIMEOUT),
         }
     }
 
-    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
         self.args.push(a.as_ref().to_owned());
         self
     }
 
-    pub fn args<I, S>(mut self, args: I) -> Self
+    pub(crate) fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -138,36 +130,30 @@ impl Cmd {
         self
     }
 
-    pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((k.as_ref().to_owned(), v.as_ref().to_owned()));
         self
     }
 
-    /// Start from an empty environment (only what `env` adds is passed).
-    pub fn env_clear(mut self) -> Self {
-        self.clear_env = true;
-        self
-    }
-
-    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(dir.into());
         self
     }
 
-    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
         self
     }
 
     /// `None` waits forever (package installs); the default is [`DEFAULT_TIMEOUT`].
-    pub fn timeout(mut self, t: Option<Duration>) -> Self {
+    pub(crate) fn timeout(mut self, t: Option<Duration>) -> Self {
         self.timeout = t;
         self
     }
 
     /// The command line as a user would type it, for messages.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         std::iter::once(&self.program)
             .chain(self.args.iter())
             .map(|a| shell_quote(&a.to_string_lossy()))
@@ -176,7 +162,7 @@ impl Cmd {
     }
 
     /// Run with stdout and stderr captured. A non-zero exit is returned as data.
-    pub fn run(&self) -> Result<Output, ExecError> {
+    pub(crate) fn run(&self) -> Result<Output, ExecError> {
         // A runtime of its own per call: callers fan out over nodes on plain threads, and a
         // current-thread runtime is cheap next to starting a process.
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -191,7 +177,7 @@ impl Cmd {
     }
 
     /// Run and demand exit status 0; otherwise the error carries the command, status and stderr.
-    pub fn run_ok(&self) -> Result<Output, ExecError> {
+    pub(crate) fn run_ok(&self) -> Result<Output, ExecError> {
         let out = self.run()?;
         self.demand_success(out)
     }
@@ -206,7 +192,7 @@ impl Cmd {
     /// failure, returned at once as it is); `before_retry` hears of each retry (attempt number
     /// and that name) and may tidy up what the failed run left. Exit status 0, a spawn error
     /// or a timeout is never retried; the last failure is returned as data, as `run` does.
-    pub fn run_retrying(
+    pub(crate) fn run_retrying(
         &self,
         attempts: u32,
         backoff: Duration,
@@ -231,7 +217,7 @@ impl Cmd {
     }
 
     /// [`Cmd::run_retrying`] that demands exit status 0, as [`Cmd::run_ok`].
-    pub fn run_ok_retrying(
+    pub(crate) fn run_ok_retrying(
         &self,
         attempts: u32,
         backoff: Duration,
@@ -244,7 +230,7 @@ impl Cmd {
 
     /// Run attached to halab's own terminal (stdin, stdout, stderr inherited); returns the exit
     /// code a shell would report. For `halab exec` and `halab shell`.
-    pub fn run_attached(&self) -> Result<i32, ExecError> {
+    pub(crate) fn run_attached(&self) -> Result<i32, ExecError> {
         let mut c = self.std_command();
         let status = c.status().map_err(|source| ExecError::Spawn {
             cmd: self.display(),
@@ -258,7 +244,7 @@ impl Cmd {
 
     /// Start a long-lived process in a new session, detached from halab (stdin from /dev/null,
     /// stdout and stderr appended to `log`), and return its PID. It outlives halab.
-    pub fn spawn_detached(&self, log: &Path) -> Result<u32, ExecError> {
+    pub(crate) fn spawn_detached(&self, log: &Path) -> Result<u32, ExecError> {
         let err = |source| ExecError::Spawn {
             cmd: self.display(),
             source,
@@ -287,9 +273,6 @@ impl Cmd {
     }
 
     fn apply_env(&self, c: &mut std::process::Command) {
-        if self.clear_env {
-            c.env_clear();
-        }
         c.envs(self.envs.iter().map(|(k, v)| (k, v)));
         if let Some(d) = &self.cwd {
             c.current_dir(d);
@@ -308,7 +291,6 @@ impl Cmd {
         .kill_on_drop(true)
         // Its own process group, so a timeout can end the whole tree it started.
         .process_group(0);
-        let started = Instant::now();
         let mut child = c.spawn().map_err(|source| ExecError::Spawn {
             cmd: self.display(),
             source,
@@ -347,7 +329,6 @@ impl Cmd {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             raw_stdout: out.stdout,
-            elapsed: started.elapsed(),
         })
     }
 }
@@ -367,7 +348,7 @@ fn kill_group(pgid: u32) {
 }
 
 /// Quote one word for display the way a POSIX shell would accept it back.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))

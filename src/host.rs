@@ -10,13 +10,13 @@ use anyhow::Result;
 use crate::exec::Cmd;
 use crate::ui::{self, Problem};
 
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
 
 /// Fail with the exact `sudo` line to run when halab is not root.
-pub fn require_root(why: &str) -> Result<()> {
+pub(crate) fn require_root(why: &str) -> Result<()> {
     if is_root() {
         return Ok(());
     }
@@ -32,7 +32,7 @@ pub fn require_root(why: &str) -> Result<()> {
 }
 
 /// The Debian packages among `wanted` that are not installed.
-pub fn missing_packages(wanted: &BTreeSet<String>) -> Result<Vec<String>> {
+pub(crate) fn missing_packages(wanted: &BTreeSet<String>) -> Result<Vec<String>> {
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
@@ -65,7 +65,7 @@ pub fn missing_packages(wanted: &BTreeSet<String>) -> Result<Vec<String>> {
 /// Make sure `wanted` packages are installed: list what is missing with the exact `apt-get`
 /// line, then install after a yes (or at once with `assume_yes`). Without a terminal and
 /// without `assume_yes`, fails saying to pass `--yes`.
-pub fn ensure_packages(wanted: &BTreeSet<String>, assume_yes: bool) -> Result<()> {
+pub(crate) fn ensure_packages(wanted: &BTreeSet<String>, assume_yes: bool) -> Result<()> {
     let missing = missing_packages(wanted)?;
     if missing.is_empty() {
         return Ok(());

@@ -20,7 +20,7 @@ use crate::state::{self, LabDir, LabLock, LabName, LabRecord, NodeRecord, Phase}
 use crate::ui::{self, Problem, Progress};
 
 /// What `halab start` was asked to do.
-pub struct StartRequest {
+pub(crate) struct StartRequest {
     pub lesson: String,
     pub lab: Option<LabName>,
     pub backend: Option<BackendKind>,
@@ -30,7 +30,7 @@ pub struct StartRequest {
 }
 
 /// What `start` did.
-pub struct Started {
+pub(crate) struct Started {
     pub name: LabName,
     pub backend: BackendKind,
     pub nodes: usize,
@@ -65,7 +65,7 @@ fn hosts_file(lab: &Lab, name: &str) -> String {
     s
 }
 
-fn spec(lab: &Lab, name: &str, facts: &crate::content::template::Facts) -> Result<LabSpec> {
+fn spec(lab: &Lab, name: &str) -> Result<LabSpec> {
     let prefix = lab.prefix();
     let nodes = lab
         .nodes
@@ -84,7 +84,6 @@ fn spec(lab: &Lab, name: &str, facts: &crate::content::template::Facts) -> Resul
         iface: lab.iface.clone(),
         hosts_file: hosts_file(lab, name),
         packages: lab.all_packages().into_iter().collect(),
-        facts: facts.clone(),
     })
 }
 
@@ -134,7 +133,7 @@ const FACT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `start` of an existing lab with its own settings: restarts crashed nodes, finishes a
 /// rebuild (after `reset`).
-pub fn restart(open: &OpenLab) -> Result<Started> {
+pub(crate) fn restart(open: &OpenLab) -> Result<Started> {
     start(StartRequest {
         lesson: open.record.lesson.clone(),
         lab: Some(open.dir.name.clone()),
@@ -145,7 +144,7 @@ pub fn restart(open: &OpenLab) -> Result<Started> {
 }
 
 /// Build the lab, or finish a half-built one, or do nothing to one that is up.
-pub fn start(req: StartRequest) -> Result<Started> {
+pub(crate) fn start(req: StartRequest) -> Result<Started> {
     let t0 = Instant::now();
     let t = resolve(&req)?;
     let (backend, lab, draft) = prepare_host(&t, req.yes)?;
@@ -319,12 +318,7 @@ fn prepare_host(t: &Target, yes: bool) -> Result<(Box<dyn Backend>, Lab, LabSpec
         wanted.extend(lab.all_packages());
     }
     host::ensure_packages(&wanted, yes)?;
-    let known_facts = t
-        .existing
-        .as_ref()
-        .map(|r| r.facts.clone())
-        .unwrap_or_default();
-    let draft = spec(&lab, &t.name, &known_facts)?;
+    let draft = spec(&lab, &t.name)?;
     backend.prepare(&draft, yes)?;
     Ok((backend, lab, draft))
 }
@@ -379,7 +373,7 @@ fn build_nodes(
         .collect();
     let progress = Progress::new("nodes", lab.nodes.len() as u64);
     let ups = backend
-        .up(&spec(lab, &t.name, &record.facts)?, &recreate, &progress)
+        .up(&spec(lab, &t.name)?, &recreate, &progress)
         .inspect_err(|_| progress.abandon())
         .with_context(|| format!("building lab `{}` on {}", t.name, t.kind))?;
     let created = count(&ups, NodeUp::Created);
@@ -406,7 +400,7 @@ fn learn_facts(
     mut lab: Lab,
     record: &mut LabRecord,
 ) -> Result<Lab> {
-    if let Some(facts) = backend.discover(&spec(&lab, &t.name, &record.facts)?, &record.facts)? {
+    if let Some(facts) = backend.discover(&spec(&lab, &t.name)?, &record.facts)? {
         record.facts = facts;
     }
     let live = backend.live_addresses()?;
@@ -488,7 +482,7 @@ fn snapshot_new_nodes(backend: &dyn Backend, ups: &BTreeMap<String, NodeUp>) -> 
 }
 
 /// What `destroy` found and removed.
-pub struct Destroyed {
+pub(crate) struct Destroyed {
     /// There was a lab directory (a lab, or what a crashed build left).
     pub had_dir: bool,
     /// What each backend still had of the lab, now removed (`netns: network namespace ...`).
@@ -502,7 +496,7 @@ pub struct Destroyed {
 /// Remove a lab completely (and with `purge_cache`, the backend's cached images). A lab whose
 /// record is damaged or missing may live on any backend: every backend is searched for what
 /// it left (by the names halab derives from the lab's name), never assumed.
-pub fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
+pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
     let home = state::home();
     let dir = LabDir::new(&home, name);
     let lock = LabLock::acquire(&home, name, "destroy")?;
@@ -569,13 +563,13 @@ fn damaged_record_remote(dir: &LabDir) -> Option<String> {
 
 /// One service of a node and whether it runs.
 #[derive(Serialize)]
-pub struct ServiceStatus {
+pub(crate) struct ServiceStatus {
     pub name: String,
     pub active: bool,
 }
 
 #[derive(Serialize)]
-pub struct NodeStatus {
+pub(crate) struct NodeStatus {
     pub name: String,
     pub address: String,
     pub role: String,
@@ -585,7 +579,7 @@ pub struct NodeStatus {
 
 /// What `halab status` shows.
 #[derive(Serialize)]
-pub struct LabStatus {
+pub(crate) struct LabStatus {
     pub lab: String,
     pub lesson: String,
     pub backend: BackendKind,
@@ -596,7 +590,7 @@ pub struct LabStatus {
 }
 
 /// Ask every node what runs on it and who holds the floating IP.
-pub fn status(open: &OpenLab) -> Result<LabStatus> {
+pub(crate) fn status(open: &OpenLab) -> Result<LabStatus> {
     let lab = &open.lab;
     let per_node = crate::parallel::each(&lab.nodes, |n| node_status(&*open.backend, lab, n));
     let holders: Vec<&str> = per_node
@@ -676,7 +670,6 @@ mod tests {
             stdout: stdout.into(),
             stderr: stderr.into(),
             raw_stdout: stdout.as_bytes().to_vec(),
-            elapsed: Duration::ZERO,
         }
     }
 

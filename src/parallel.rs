@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// Run `f` on every item at once, one thread each, and return the results in the items' order.
 /// Items are few (a lab's nodes, a step's checks) and their work is waiting on processes, so a
 /// plain scoped thread each is the right size; a panic in `f` is a bug and propagates.
-pub fn each<I, T, F>(items: impl IntoIterator<Item = I>, f: F) -> Vec<T>
+pub(crate) fn each<I, T, F>(items: impl IntoIterator<Item = I>, f: F) -> Vec<T>
 where
     I: Send,
     T: Send,
@@ -36,7 +36,7 @@ where
 
 /// How a [`poll`] ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Polled<T> {
+pub(crate) enum Polled<T> {
     /// `probe` gave a value, this long after the poll began.
     Ready(T, Duration),
     /// The deadline passed first; `probe` was asked at least once, the last time at or after
@@ -47,7 +47,7 @@ pub enum Polled<T> {
 /// Ask `probe` until it gives `Some`, pausing `pause` between tries, for at most `limit`. The
 /// probe is always asked at least once, and once more right at the deadline rather than
 /// sleeping past it, so a limit is never shortened by a pause.
-pub fn poll<T>(
+pub(crate) fn poll<T>(
     limit: Duration,
     pause: Duration,
     mut probe: impl FnMut() -> Option<T>,
@@ -68,7 +68,7 @@ pub fn poll<T>(
 
 impl<T> Polled<T> {
     /// The value, if it came in time.
-    pub fn ready(self) -> Option<T> {
+    pub(crate) fn ready(self) -> Option<T> {
         match self {
             Polled::Ready(v, _) => Some(v),
             Polled::TimedOut => None,

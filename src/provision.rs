@@ -22,7 +22,7 @@ fn place(on: NodeHandle, f: &FileSpec, ctx: &Context) -> Result<()> {
 
 /// Do what `how` requires for one node: everything for a new node, services for a restarted
 /// one, nothing for a running one.
-pub fn provision_node(
+pub(crate) fn provision_node(
     backend: &dyn Backend,
     lab: &Lab,
     node: &Node,

@@ -25,7 +25,7 @@ const BACKUP_SCRIPT: &str = r#"cd / && ex=(); for p in "$@"; do [ -e "$p" ] && e
 
 /// Copy the files the lesson has the trainee edit into `backups/<time>/<node>/...`; returns the
 /// backup directory.
-pub fn backup(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
+pub(crate) fn backup(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
     let ctx = open.template_context()?;
     let stamp = state::format_time(state::now_unix())
         .replace([' ', ':'], "-")
@@ -73,7 +73,7 @@ pub fn backup(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
 
 /// Save the trainee's files, then put the lab back to its start and forget its progress: from
 /// the backend's snapshots where it keeps them, else by rebuilding the nodes.
-pub fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
+pub(crate) fn reset(open: &OpenLab, lesson: &Lesson) -> Result<PathBuf> {
     let _hold = open.dir.lock("reset")?;
     let saved = backup(open, lesson)?;
     let nodes: Vec<String> = open.lab.nodes.iter().map(|n| n.name.clone()).collect();

@@ -17,7 +17,7 @@ use crate::state::{self, LabDir, LabName, LabRecord};
 use crate::ui::Problem;
 
 /// An existing lab, ready to be used.
-pub struct OpenLab {
+pub(crate) struct OpenLab {
     pub dir: LabDir,
     pub record: LabRecord,
     pub lab: Lab,
@@ -26,7 +26,7 @@ pub struct OpenLab {
 
 impl OpenLab {
     /// Open the lab named `--lab`, or the only one there is.
-    pub fn open(explicit: Option<&LabName>) -> Result<OpenLab> {
+    pub(crate) fn open(explicit: Option<&LabName>) -> Result<OpenLab> {
         let dir = state::resolve_lab(&state::home(), explicit)?;
         let record = dir.load()?;
         let mut lab = dir.load_lab()?;
@@ -42,7 +42,7 @@ impl OpenLab {
     }
 
     /// The node `name`, or an error with a did-you-mean.
-    pub fn node(&self, name: &str) -> Result<&crate::content::lab::Node> {
+    pub(crate) fn node(&self, name: &str) -> Result<&crate::content::lab::Node> {
         self.lab.node(name).ok_or_else(|| {
             Problem::new(
                 format!("lab `{}` has no node `{name}`", self.dir.name),
@@ -52,7 +52,7 @@ impl OpenLab {
         })
     }
 
-    pub fn template_context(&self) -> Result<Context> {
+    pub(crate) fn template_context(&self) -> Result<Context> {
         let secrets = self.dir.secrets(&self.lab.secrets)?;
         Ok(Context::new(
             &self.lab,
@@ -66,7 +66,7 @@ impl OpenLab {
 /// The lab as its backend made it. Where the backend and not the lab file decides the network
 /// (multipass), its interface, subnet and floating IP, and each node's address now (a node that
 /// is down: where it was last seen).
-pub fn localise(
+pub(crate) fn localise(
     lab: &mut Lab,
     facts: &Facts,
     live: Option<&BTreeMap<String, Vec<std::net::Ipv4Addr>>>,

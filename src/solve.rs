@@ -14,7 +14,7 @@ use crate::session::OpenLab;
 use crate::ui::Problem;
 
 /// Run one of a step's actions.
-pub fn run_action(open: &OpenLab, ctx: &Context, action: &Action) -> Result<()> {
+pub(crate) fn run_action(open: &OpenLab, ctx: &Context, action: &Action) -> Result<()> {
     let _hold = open.dir.lock(&format!("action {}", action.id))?;
     for nc in &action.run {
         open.backend
@@ -26,7 +26,7 @@ pub fn run_action(open: &OpenLab, ctx: &Context, action: &Action) -> Result<()> 
 }
 
 /// Apply one step's reference solution.
-pub fn apply(open: &OpenLab, step: &Step, sol: &Solution, ctx: &Context) -> Result<()> {
+pub(crate) fn apply(open: &OpenLab, step: &Step, sol: &Solution, ctx: &Context) -> Result<()> {
     let _hold = open.dir.lock(&format!("solve --step {}", step.id))?;
     if !sol.answers.is_empty() {
         open.dir.update("solve", |rec| {
@@ -68,14 +68,14 @@ pub fn apply(open: &OpenLab, step: &Step, sol: &Solution, ctx: &Context) -> Resu
 }
 
 /// The step the trainee is on: the first one not passed, solved or skipped.
-pub fn current_step<'a>(lesson: &'a Lesson, open: &OpenLab) -> Result<Option<&'a Step>> {
+pub(crate) fn current_step<'a>(lesson: &'a Lesson, open: &OpenLab) -> Result<Option<&'a Step>> {
     let rec = open.dir.load()?;
     Ok(lesson.steps.iter().find(|s| !rec.step_done(&s.id)))
 }
 
 /// The steps solving `target` (default: the current step) applies, in order: the unfinished
 /// steps before it, then `target` itself (again, when it is done already).
-pub fn steps_to_solve<'a>(
+pub(crate) fn steps_to_solve<'a>(
     open: &OpenLab,
     lesson: &'a Lesson,
     target: Option<&str>,

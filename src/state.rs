@@ -21,7 +21,7 @@ use crate::ui::Problem;
 
 /// The state directory: `HALAB_HOME`, else `/var/lib/halab` for root, else
 /// `$XDG_STATE_HOME/halab` (default `~/.local/state/halab`).
-pub fn home() -> PathBuf {
+pub(crate) fn home() -> PathBuf {
     if let Some(h) = std::env::var_os("HALAB_HOME").filter(|h| !h.is_empty()) {
         return PathBuf::from(h);
     }
@@ -35,7 +35,7 @@ pub fn home() -> PathBuf {
     PathBuf::from(home).join(".local/state/halab")
 }
 
-pub fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -43,7 +43,7 @@ pub fn now_unix() -> u64 {
 }
 
 /// A Unix time as `2026-11-26 04:36 UTC`.
-pub fn format_time(unix: u64) -> String {
+pub(crate) fn format_time(unix: u64) -> String {
     i64::try_from(unix)
         .ok()
         .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
@@ -55,7 +55,7 @@ pub fn format_time(unix: u64) -> String {
 /// Where a lab's build has got to.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Being built (or a build was interrupted).
     Building,
     /// Every node provisioned.
@@ -64,7 +64,7 @@ pub enum Phase {
 
 /// halab's bookkeeping for one node.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct NodeRecord {
+pub(crate) struct NodeRecord {
     /// The node has been through its one-time provisioning (files, setup, init).
     pub provisioned: bool,
 }
@@ -72,7 +72,7 @@ pub struct NodeRecord {
 /// The ways halab can realise a lab.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum BackendKind {
+pub(crate) enum BackendKind {
     /// Linux namespaces on this host (root; seconds to build; uses the host's own packages).
     Netns,
     /// LXD (or incus) containers with real systemd; a cached base image; snapshots for reset.
@@ -93,7 +93,7 @@ impl std::fmt::Display for BackendKind {
 
 /// Everything halab remembers about one lab.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct LabRecord {
+pub(crate) struct LabRecord {
     /// The lab's name (`--lab`).
     pub name: LabName,
     /// The lesson it was started for.
@@ -123,7 +123,7 @@ pub struct LabRecord {
 
 /// A summary of a `halab check` run.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct LastCheck {
+pub(crate) struct LastCheck {
     pub at: u64,
     pub passed: usize,
     pub total: usize,
@@ -131,7 +131,7 @@ pub struct LastCheck {
 
 /// Where the trainee is with one step.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct StepProgress {
+pub(crate) struct StepProgress {
     /// Unix time of the latest run in which every check of the step passed.
     #[serde(default)]
     pub passed_at: Option<u64>,
@@ -150,12 +150,12 @@ pub struct StepProgress {
 }
 
 impl LabRecord {
-    pub fn step(&self, id: &str) -> StepProgress {
+    pub(crate) fn step(&self, id: &str) -> StepProgress {
         self.progress.get(id).cloned().unwrap_or_default()
     }
 
     /// Whether a step is behind the trainee: passed, solved or skipped.
-    pub fn step_done(&self, id: &str) -> bool {
+    pub(crate) fn step_done(&self, id: &str) -> bool {
         self.progress
             .get(id)
             .is_some_and(|p| p.passed_at.is_some() || p.solved || p.skipped)
@@ -163,7 +163,7 @@ impl LabRecord {
 }
 
 /// What a lab name may be, said in every error about one.
-pub const LAB_NAME_RULE: &str =
+pub(crate) const LAB_NAME_RULE: &str =
     "lowercase letters, digits and `-`, not starting with `-`, at most 20 characters";
 
 /// A lab's name, checked: the only way to a lab's directory, lock and backend objects, so no
@@ -235,14 +235,14 @@ const MARKER: &str = ".halab-lab";
 
 /// A lab's directory and the files in it.
 #[derive(Clone, Debug)]
-pub struct LabDir {
+pub(crate) struct LabDir {
     pub name: LabName,
     pub path: PathBuf,
     home: PathBuf,
 }
 
 impl LabDir {
-    pub fn new(home: &Path, name: &LabName) -> LabDir {
+    pub(crate) fn new(home: &Path, name: &LabName) -> LabDir {
         LabDir {
             name: name.clone(),
             path: home.join("labs").join(name.as_str()),
@@ -250,17 +250,17 @@ impl LabDir {
         }
     }
 
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         self.record_path().exists()
     }
 
     /// Hold the lab for a command that changes it (see [`LabLock`]).
-    pub fn lock(&self, purpose: &str) -> Result<LabLock> {
+    pub(crate) fn lock(&self, purpose: &str) -> Result<LabLock> {
         LabLock::acquire(&self.home, &self.name, purpose)
     }
 
     /// Create the directory with halab's marker in it, before anything else is written there.
-    pub fn create(&self) -> Result<()> {
+    pub(crate) fn create(&self) -> Result<()> {
         fs::create_dir_all(&self.path)
             .with_context(|| format!("cannot create `{}`", self.path.display()))?;
         write_atomic(
@@ -271,13 +271,13 @@ impl LabDir {
     }
 
     /// Whether the directory is halab's: it holds the lab's record or halab's marker.
-    pub fn is_marked(&self) -> bool {
+    pub(crate) fn is_marked(&self) -> bool {
         self.record_path().exists() || self.path.join(MARKER).is_file()
     }
 
     /// Remove the lab's directory, but only when it carries halab's marker; anything else found
     /// there is left alone with an error saying what it is.
-    pub fn remove(&self) -> Result<()> {
+    pub(crate) fn remove(&self) -> Result<()> {
         if !self.is_marked() {
             let mut found: Vec<String> = fs::read_dir(&self.path)
                 .into_iter()
@@ -309,16 +309,16 @@ impl LabDir {
         self.path.join("lab.json")
     }
 
-    pub fn lab_file(&self) -> PathBuf {
+    pub(crate) fn lab_file(&self) -> PathBuf {
         self.path.join("lab.toml")
     }
 
     /// The backend's own directory inside the lab's.
-    pub fn backend_dir(&self) -> PathBuf {
+    pub(crate) fn backend_dir(&self) -> PathBuf {
         self.path.join("backend")
     }
 
-    pub fn load(&self) -> Result<LabRecord> {
+    pub(crate) fn load(&self) -> Result<LabRecord> {
         let text = fs::read_to_string(self.record_path())
             .with_context(|| format!("cannot read `{}`", self.record_path().display()))?;
         serde_json::from_str(&text).with_context(|| {
@@ -332,7 +332,11 @@ impl LabDir {
 
     /// Change the record under the lab's lock (re-read first, so concurrent commands don't lose
     /// each other's changes).
-    pub fn update<T>(&self, purpose: &str, f: impl FnOnce(&mut LabRecord) -> T) -> Result<T> {
+    pub(crate) fn update<T>(
+        &self,
+        purpose: &str,
+        f: impl FnOnce(&mut LabRecord) -> T,
+    ) -> Result<T> {
         let _lock = RecordLock::acquire(&self.home, &self.name, purpose)?;
         let mut rec = self.load()?;
         let out = f(&mut rec);
@@ -340,7 +344,7 @@ impl LabDir {
         Ok(out)
     }
 
-    pub fn save(&self, rec: &LabRecord) -> Result<()> {
+    pub(crate) fn save(&self, rec: &LabRecord) -> Result<()> {
         write_atomic(
             &self.record_path(),
             serde_json::to_string_pretty(rec)?.as_bytes(),
@@ -349,7 +353,7 @@ impl LabDir {
     }
 
     /// The lab file snapshot taken when the lab was created.
-    pub fn load_lab(&self) -> Result<crate::content::Lab> {
+    pub(crate) fn load_lab(&self) -> Result<crate::content::Lab> {
         let path = self.lab_file();
         let text = fs::read_to_string(&path)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
@@ -358,7 +362,10 @@ impl LabDir {
     }
 
     /// The lab's secrets, generated on first use (file mode 0600).
-    pub fn secrets(&self, wanted: &BTreeMap<String, usize>) -> Result<BTreeMap<String, String>> {
+    pub(crate) fn secrets(
+        &self,
+        wanted: &BTreeMap<String, usize>,
+    ) -> Result<BTreeMap<String, String>> {
         let path = self.path.join("secrets.json");
         let mut secrets: BTreeMap<String, String> = match fs::read_to_string(&path) {
             Ok(t) => serde_json::from_str(&t)
@@ -384,7 +391,7 @@ impl LabDir {
 }
 
 /// Names of the labs that exist under `home` (directories with a record and a valid name).
-pub fn lab_names(home: &Path) -> Vec<LabName> {
+pub(crate) fn lab_names(home: &Path) -> Vec<LabName> {
     let mut v: Vec<LabName> = fs::read_dir(home.join("labs"))
         .into_iter()
         .flatten()
@@ -397,7 +404,7 @@ pub fn lab_names(home: &Path) -> Vec<LabName> {
 }
 
 /// Write a file so that readers see the old or the new contents, never a mix.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let tmp = dir.join(format!(
@@ -420,7 +427,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 }
 
 /// Letters and digits (no look-alikes) from the kernel's random source.
-pub fn random_token(len: usize) -> Result<String> {
+pub(crate) fn random_token(len: usize) -> Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     // Bytes at or above `limit` are dropped so every character is equally likely.
     let limit = 256 - 256 % ALPHABET.len();
@@ -445,7 +452,7 @@ static HELD: std::sync::Mutex<BTreeMap<PathBuf, usize>> = std::sync::Mutex::new(
 
 /// A lab held for a command that changes it (`start`, `reset`, `solve`, `drill`, `destroy`, a
 /// lesson's action): one at a time per lab. Dropping it releases the lock.
-pub struct LabLock {
+pub(crate) struct LabLock {
     path: PathBuf,
     /// The open lock file: `None` for a nested hold of a lab this process already holds.
     _file: Option<File>,
@@ -453,7 +460,7 @@ pub struct LabLock {
 
 impl LabLock {
     /// Take the lab's lock, waiting (and saying who holds it) if another halab has it.
-    pub fn acquire(home: &Path, lab: &LabName, purpose: &str) -> Result<LabLock> {
+    pub(crate) fn acquire(home: &Path, lab: &LabName, purpose: &str) -> Result<LabLock> {
         let path = home.join("locks").join(format!("{lab}.lock"));
         {
             let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
@@ -473,7 +480,7 @@ impl LabLock {
     }
 
     /// Remove the lock files (the lab is gone); the lock is released when `self` drops.
-    pub fn remove_file(&self) {
+    pub(crate) fn remove_file(&self) {
         let _ = fs::remove_file(&self.path);
         let _ = fs::remove_file(self.path.with_extension("record.lock"));
     }
@@ -560,7 +567,7 @@ impl IfEmpty for str {
 }
 
 /// The lab a command without a lesson acts on: `--lab`, else the only lab there is.
-pub fn resolve_lab(home: &Path, explicit: Option<&LabName>) -> Result<LabDir> {
+pub(crate) fn resolve_lab(home: &Path, explicit: Option<&LabName>) -> Result<LabDir> {
     let names = lab_names(home);
     match explicit {
         Some(n) => {

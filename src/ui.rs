@@ -16,13 +16,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// An error a person can act on: what went wrong and what to do next.
 #[derive(Debug)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     pub hint: String,
 }
 
 impl Problem {
-    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Problem {
+    pub(crate) fn new(message: impl Into<String>, hint: impl Into<String>) -> Problem {
         Problem {
             message: message.into(),
             hint: hint.into(),
@@ -39,7 +39,7 @@ impl fmt::Display for Problem {
 impl std::error::Error for Problem {}
 
 /// Apply `NO_COLOR` (any value turns colours off) once at start-up.
-pub fn init_colors() {
+pub(crate) fn init_colors() {
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         console::set_colors_enabled(false);
         console::set_colors_enabled_stderr(false);
@@ -47,7 +47,7 @@ pub fn init_colors() {
 }
 
 /// An error on one line, with its hint when it has one (for tables and JSON fields).
-pub fn one_line(err: &anyhow::Error) -> String {
+pub(crate) fn one_line(err: &anyhow::Error) -> String {
     match err.downcast_ref::<Problem>() {
         Some(p) => format!("{}; {}", p.message, p.hint),
         None => format!("{err:#}"),
@@ -55,7 +55,7 @@ pub fn one_line(err: &anyhow::Error) -> String {
 }
 
 /// Print an error with its causes and the first hint found anywhere in it.
-pub fn report_error(err: &anyhow::Error) {
+pub(crate) fn report_error(err: &anyhow::Error) {
     let red = Style::new().red().bold().for_stderr();
     let mut chain = err.chain();
     if let Some(top) = chain.next() {
@@ -77,40 +77,40 @@ pub fn report_error(err: &anyhow::Error) {
 }
 
 /// A line of talk on stderr, e.g. "==> building lab `ch32`".
-pub fn say(msg: impl fmt::Display) {
+pub(crate) fn say(msg: impl fmt::Display) {
     eprintln!("{} {msg}", style("==>").for_stderr().cyan().bold());
 }
 
 /// A warning on stderr.
-pub fn warn(msg: impl fmt::Display) {
+pub(crate) fn warn(msg: impl fmt::Display) {
     eprintln!("{} {msg}", style("warning:").for_stderr().yellow().bold());
 }
 
-pub fn green(s: impl fmt::Display) -> String {
+pub(crate) fn green(s: impl fmt::Display) -> String {
     style(s).green().bold().to_string()
 }
 
-pub fn red(s: impl fmt::Display) -> String {
+pub(crate) fn red(s: impl fmt::Display) -> String {
     style(s).red().bold().to_string()
 }
 
-pub fn dim(s: impl fmt::Display) -> String {
+pub(crate) fn dim(s: impl fmt::Display) -> String {
     style(s).dim().to_string()
 }
 
-pub fn bold(s: impl fmt::Display) -> String {
+pub(crate) fn bold(s: impl fmt::Display) -> String {
     style(s).bold().to_string()
 }
 
 /// How a table printed on stdout may look: colours as for [`green`], and the terminal's width
 /// (none when stdout is not a terminal, so piped tables are never wrapped).
-pub fn stdout_table_mode() -> (bool, Option<u16>) {
+pub(crate) fn stdout_table_mode() -> (bool, Option<u16>) {
     let width = console::Term::stdout().size_checked().map(|(_, cols)| cols);
     (console::colors_enabled(), width)
 }
 
 /// A borderless table with one space between columns, wrapping cells to fit `width`.
-pub fn table(header: &[&str], color: bool, width: Option<u16>) -> comfy_table::Table {
+pub(crate) fn table(header: &[&str], color: bool, width: Option<u16>) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::NOTHING)
         .set_header(header.to_vec())
@@ -130,7 +130,7 @@ pub fn table(header: &[&str], color: bool, width: Option<u16>) -> comfy_table::T
 }
 
 /// The colour of a cell that says good or bad, like [`green`] and [`red`].
-pub fn status_cell(text: &str, good: bool) -> comfy_table::Cell {
+pub(crate) fn status_cell(text: &str, good: bool) -> comfy_table::Cell {
     let color = if good {
         comfy_table::Color::Green
     } else {
@@ -142,14 +142,18 @@ pub fn status_cell(text: &str, good: bool) -> comfy_table::Cell {
 }
 
 /// Whether halab may ask questions: stdin and stderr are terminals.
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 /// Ask a yes-or-no question, yes by default. `assume_yes` (`--yes`) is a yes without asking.
 /// Without a terminal nobody can answer, so rather than wait this fails with `unanswered`,
 /// which should say to pass `--yes`.
-pub fn confirm(question: &str, assume_yes: bool, unanswered: Problem) -> anyhow::Result<bool> {
+pub(crate) fn confirm(
+    question: &str,
+    assume_yes: bool,
+    unanswered: Problem,
+) -> anyhow::Result<bool> {
     if assume_yes {
         return Ok(true);
     }
@@ -164,7 +168,7 @@ pub fn confirm(question: &str, assume_yes: bool, unanswered: Problem) -> anyhow:
 
 /// A menu of `items` under `prompt`, the first one preselected; the index picked. For callers
 /// that run only on a terminal ([`interactive`]).
-pub fn pick(prompt: &str, items: &[&str]) -> anyhow::Result<usize> {
+pub(crate) fn pick(prompt: &str, items: &[&str]) -> anyhow::Result<usize> {
     Ok(dialoguer::Select::with_theme(&ColorfulTheme::default())
         .with_prompt(prompt)
         .items(items)
@@ -173,7 +177,7 @@ pub fn pick(prompt: &str, items: &[&str]) -> anyhow::Result<usize> {
 }
 
 /// A line typed in answer to `prompt`. For callers that run only on a terminal.
-pub fn ask_text(prompt: &str) -> anyhow::Result<String> {
+pub(crate) fn ask_text(prompt: &str) -> anyhow::Result<String> {
     Ok(dialoguer::Input::with_theme(&ColorfulTheme::default())
         .with_prompt(prompt)
         .interact_text()?)
@@ -181,14 +185,14 @@ pub fn ask_text(prompt: &str) -> anyhow::Result<String> {
 
 /// Progress over a known number of items: a bar on a terminal, plain lines elsewhere. Nothing
 /// is shown until the first message, so work that turns out to be a no-op stays silent.
-pub struct Progress {
+pub(crate) struct Progress {
     label: String,
     total: u64,
     bar: std::sync::OnceLock<Option<ProgressBar>>,
 }
 
 impl Progress {
-    pub fn new(label: &str, total: u64) -> Progress {
+    pub(crate) fn new(label: &str, total: u64) -> Progress {
         Progress {
             label: label.to_string(),
             total,
@@ -216,14 +220,14 @@ impl Progress {
     }
 
     /// What is happening now (next to the bar; a line of its own without a terminal).
-    pub fn message(&self, msg: &str) {
+    pub(crate) fn message(&self, msg: &str) {
         match self.shown() {
             Some(b) => b.set_message(msg.to_string()),
             None => eprintln!("    {msg}"),
         }
     }
 
-    pub fn inc(&self, done_item: &str) {
+    pub(crate) fn inc(&self, done_item: &str) {
         match self.shown() {
             Some(b) => {
                 b.inc(1);
@@ -233,7 +237,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(&self, summary: &str) {
+    pub(crate) fn finish(&self, summary: &str) {
         if let Some(Some(b)) = self.bar.get() {
             b.finish_and_clear();
         }
@@ -241,7 +245,7 @@ impl Progress {
     }
 
     /// Stop drawing (before an error is printed).
-    pub fn abandon(&self) {
+    pub(crate) fn abandon(&self) {
         if let Some(Some(b)) = self.bar.get() {
             b.finish_and_clear();
         }

@@ -42,7 +42,7 @@ pub enum Unit {
     Seconds,
 }
 
-pub const PERIODS: [Period; 4] = [Period::Year, Period::Month, Period::Week, Period::Day];
+pub(crate) const PERIODS: [Period; 4] = [Period::Year, Period::Month, Period::Week, Period::Day];
 
 impl Period {
     pub fn seconds(self) -> f64 {
@@ -84,7 +84,7 @@ impl Unit {
 }
 
 /// Availabilities (percent) combined, in percent.
-pub fn combine(availabilities: &[f64], how: Compose) -> f64 {
+pub(crate) fn combine(availabilities: &[f64], how: Compose) -> f64 {
     let fractions = availabilities.iter().map(|a| a / 100.0);
     let f = match how {
         Compose::Serial => fractions.product::<f64>(),
@@ -94,12 +94,12 @@ pub fn combine(availabilities: &[f64], how: Compose) -> f64 {
 }
 
 /// Downtime allowed per `period` at `availability` percent, in seconds.
-pub fn downtime_seconds(availability: f64, period: Period) -> f64 {
+pub(crate) fn downtime_seconds(availability: f64, period: Period) -> f64 {
     (1.0 - availability / 100.0) * period.seconds()
 }
 
 /// An availability in percent, or an explanation of why it is not one.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .trim()
         .trim_end_matches('%')
@@ -122,7 +122,7 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 /// A duration as people say it: "8h 45m 58s", "43m 50s", "1m 26.4s", "3.65 days" style.
-pub fn human(seconds: f64) -> String {
+pub(crate) fn human(seconds: f64) -> String {
     if seconds < 60.0 {
         return format!("{}s", trim_float(seconds, 2));
     }
@@ -143,7 +143,7 @@ pub fn human(seconds: f64) -> String {
 
 /// The largest unit in which `seconds` is at least 1, with three significant figures,
 /// as the chapter writes them: "3.65 days", "8.77 hours", "52.6 minutes".
-pub fn chapter_style(seconds: f64) -> String {
+pub(crate) fn chapter_style(seconds: f64) -> String {
     let unit = [Unit::Days, Unit::Hours, Unit::Minutes, Unit::Seconds]
         .into_iter()
         .find(|u| seconds >= u.seconds())
@@ -152,7 +152,7 @@ pub fn chapter_style(seconds: f64) -> String {
 }
 
 /// Three significant figures, without trailing zeros.
-pub fn sig3(v: f64) -> String {
+pub(crate) fn sig3(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }

@@ -15,7 +15,7 @@ use crate::ui::Problem;
 
 /// A backend and the reason it was chosen, as shown to the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BackendChoice {
+pub(crate) struct BackendChoice {
     pub kind: BackendKind,
     pub reason: String,
 }
@@ -23,14 +23,14 @@ pub struct BackendChoice {
 /// halab's own settings (`~/.config/halab/config.toml`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// The backend new labs get when neither `--backend` nor `HALAB_BACKEND` says.
     #[serde(default)]
     pub backend: Option<String>,
 }
 
 /// `$XDG_CONFIG_HOME/halab/config.toml`, else `~/.config/halab/config.toml`.
-pub fn config_path() -> Option<PathBuf> {
+pub(crate) fn config_path() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
         return Some(PathBuf::from(x).join("halab/config.toml"));
     }
@@ -81,7 +81,7 @@ fn load_config() -> Result<Option<(Config, PathBuf)>> {
 }
 
 /// The backend for a new lab, and why.
-pub fn choose(flag: Option<BackendKind>) -> Result<BackendChoice> {
+pub(crate) fn choose(flag: Option<BackendKind>) -> Result<BackendChoice> {
     if let Some(kind) = flag {
         return Ok(BackendChoice {
             kind,
@@ -110,7 +110,7 @@ pub fn choose(flag: Option<BackendKind>) -> Result<BackendChoice> {
 }
 
 /// What this machine has, in the order a trainee would want it.
-pub fn detect() -> Result<BackendChoice> {
+pub(crate) fn detect() -> Result<BackendChoice> {
     for (kind, reason) in [
         (BackendKind::Lxd, "detected: an LXD daemon answers"),
         (

@@ -4,15 +4,15 @@
 //!
 //! Must not: know any lesson, step or node by name, or provision a role (that is `provision`).
 
-pub mod choice;
-pub mod lxd;
-pub mod multipass;
-pub mod need;
-pub mod netns;
-pub mod node;
+pub(crate) mod choice;
+pub(crate) mod lxd;
+pub(crate) mod multipass;
+pub(crate) mod need;
+pub(crate) mod netns;
+pub(crate) mod node;
 
-pub use need::{Daemon, Need};
-pub use node::NodeHandle;
+pub(crate) use need::{Daemon, Need};
+pub(crate) use node::NodeHandle;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -27,11 +27,11 @@ use crate::ui::Progress;
 
 // The kind is defined with the lab's record (which keeps it for the lab's whole life), so the
 // store below this module need not import it.
-pub use crate::state::BackendKind;
+pub(crate) use crate::state::BackendKind;
 
 /// One node as a backend needs to know it.
 #[derive(Clone, Debug)]
-pub struct NodeSpec {
+pub(crate) struct NodeSpec {
     pub name: String,
     pub address: Ipv4Addr,
     pub prefix: u8,
@@ -40,7 +40,7 @@ pub struct NodeSpec {
 }
 
 /// The whole lab as a backend needs to know it.
-pub struct LabSpec {
+pub(crate) struct LabSpec {
     pub nodes: Vec<NodeSpec>,
     /// Name of the lab interface inside every node.
     pub iface: String,
@@ -48,13 +48,11 @@ pub struct LabSpec {
     pub hosts_file: String,
     /// Every Debian package any node needs (what a backend that builds images puts in them).
     pub packages: Vec<String>,
-    /// What the lab knows so far (the network a backend chose; the lab's own facts).
-    pub facts: Facts,
 }
 
 /// What `up` did to a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeUp {
+pub(crate) enum NodeUp {
     /// Created from nothing: it needs its one-time provisioning.
     Created,
     /// It existed but was not running (crash, host reboot): its services need starting.
@@ -63,9 +61,7 @@ pub enum NodeUp {
     Running,
 }
 
-pub trait Backend: Sync {
-    fn kind(&self) -> BackendKind;
-
+pub(crate) trait Backend: Sync {
     /// Debian packages the host needs for this backend itself, besides the lab's.
     fn host_packages(&self) -> Vec<String>;
 
@@ -138,7 +134,7 @@ pub trait Backend: Sync {
 }
 
 /// The error for a command sent to a node that is not running, with the way back.
-pub fn not_running(lab: &str, node: &str) -> anyhow::Error {
+pub(crate) fn not_running(lab: &str, node: &str) -> anyhow::Error {
     crate::ui::Problem::new(
         format!("node `{node}` of lab `{lab}` is not running"),
         format!("`halab start --lab {lab}` brings it back"),
@@ -148,7 +144,7 @@ pub fn not_running(lab: &str, node: &str) -> anyhow::Error {
 
 /// Run `f` for every node at once. Returns the results by node name, or the first failure,
 /// naming its node.
-pub fn for_each_node<T: Send>(
+pub(crate) fn for_each_node<T: Send>(
     nodes: &[NodeSpec],
     f: impl Fn(&NodeSpec) -> Result<T> + Sync,
 ) -> Result<BTreeMap<String, T>> {
@@ -164,7 +160,7 @@ pub fn for_each_node<T: Send>(
 }
 
 /// The backend of an existing or new lab; `remote` places an lxd lab on an `lxc remote`.
-pub fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn Backend> {
+pub(crate) fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn Backend> {
     match kind {
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
         BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, remote)),
@@ -174,7 +170,7 @@ pub fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn 
 
 /// What backend `kind` needs on this host, each with whether it is there and the command that
 /// fixes it (`halab doctor`). Asks the host, not a lab: no lab need exist.
-pub fn needs(kind: BackendKind) -> Vec<Need> {
+pub(crate) fn needs(kind: BackendKind) -> Vec<Need> {
     match kind {
         BackendKind::Netns => netns::needs(),
         BackendKind::Lxd => lxd::needs(),
@@ -183,7 +179,7 @@ pub fn needs(kind: BackendKind) -> Vec<Need> {
 }
 
 /// Whether backend `kind`'s daemon answers; `None` for a backend that has no daemon.
-pub fn daemon(kind: BackendKind) -> Option<Daemon> {
+pub(crate) fn daemon(kind: BackendKind) -> Option<Daemon> {
     match kind {
         BackendKind::Netns => None,
         BackendKind::Lxd => Some(lxd::daemon()),

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use ipnet::Ipv4Net;
 use serde::Deserialize;
 
-use super::{Backend, BackendKind, Daemon, LabSpec, Need, NodeSpec, NodeUp};
+use super::{Backend, Daemon, LabSpec, Need, NodeSpec, NodeUp};
 use crate::content::lab::is_host_in;
 use crate::content::template::{Facts, NetworkFacts};
 use crate::exec::{Cmd, Output};
@@ -75,7 +75,7 @@ fn list_instances() -> Result<Vec<Instance>> {
 
 /// The client's and the daemon's versions (`multipass version --format json`); the daemon's is
 /// `None` when it does not answer.
-pub fn versions() -> Result<(String, Option<String>)> {
+pub(crate) fn versions() -> Result<(String, Option<String>)> {
     let out = multipass()
         .args(["version", "--format", "json"])
         .timeout(Some(Duration::from_secs(30)))
@@ -93,18 +93,18 @@ pub fn versions() -> Result<(String, Option<String>)> {
 }
 
 /// `1.14.1+mac` -> (1, 14).
-pub fn major_minor(version: &str) -> Option<(u32, u32)> {
+pub(crate) fn major_minor(version: &str) -> Option<(u32, u32)> {
     let mut it = version.split(['.', '+', '-']);
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
 /// What to do when `multipass` is not there or its daemon does not answer.
-pub fn install_hint() -> &'static str {
+pub(crate) fn install_hint() -> &'static str {
     "install multipass: `sudo snap install multipass` (Linux), `brew install --cask multipass` \
      (macOS), or the installer from https://multipass.run (Windows); `halab doctor` checks again"
 }
 
-pub struct Multipass {
+pub(crate) struct Multipass {
     dir: LabDir,
     /// Instance states seen within the last moment: `multipass exec` starts a stopped
     /// instance, so every exec must know the state first, and one `list` serves a burst of
@@ -116,7 +116,7 @@ pub struct Multipass {
 const STATES_FRESH: Duration = Duration::from_secs(2);
 
 impl Multipass {
-    pub fn new(dir: &LabDir) -> Multipass {
+    pub(crate) fn new(dir: &LabDir) -> Multipass {
         Multipass {
             dir: dir.clone(),
             states: Mutex::new(None),
@@ -142,7 +142,7 @@ impl Multipass {
     }
 
     /// The VM of `node`.
-    pub fn instance(&self, node: &str) -> String {
+    pub(crate) fn instance(&self, node: &str) -> String {
         format!("halab-{}-{node}", self.dir.name)
     }
 
@@ -344,10 +344,6 @@ impl Multipass {
 }
 
 impl Backend for Multipass {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Multipass
-    }
-
     fn host_packages(&self) -> Vec<String> {
         // multipass comes as a snap or an installer, not as a Debian package.
         Vec::new()
@@ -660,7 +656,7 @@ fn free_address(net: Ipv4Addr, prefix: u8, in_use: &BTreeSet<Ipv4Addr>) -> Optio
 }
 
 /// Whether the multipass daemon answers (`multipass version`, which asks it).
-pub fn daemon() -> Daemon {
+pub(crate) fn daemon() -> Daemon {
     if which::which("multipass").is_err() {
         return Daemon::NoClient;
     }
@@ -673,7 +669,7 @@ pub fn daemon() -> Daemon {
 
 /// What the multipass backend needs on this host (`halab doctor`): multipass, its daemon, a
 /// release with snapshots (optional: `reset` rebuilds without), and hardware virtualisation.
-pub fn needs() -> Vec<Need> {
+pub(crate) fn needs() -> Vec<Need> {
     let daemon = daemon();
     let installed = daemon != Daemon::NoClient;
     let mut needs = vec![Need::new(

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// One thing a backend needs on this host.
 #[derive(Debug, Serialize)]
-pub struct Need {
+pub(crate) struct Need {
     /// What is needed, e.g. "`lxc` (the LXD client)".
     pub need: String,
     /// Whether this host has it.
@@ -26,7 +26,12 @@ pub struct Need {
 
 impl Need {
     /// A need, with `fix` kept only when it is missing.
-    pub fn new(need: impl Into<String>, ok: bool, detail: impl Into<String>, fix: &str) -> Need {
+    pub(crate) fn new(
+        need: impl Into<String>,
+        ok: bool,
+        detail: impl Into<String>,
+        fix: &str,
+    ) -> Need {
         Need {
             need: need.into(),
             ok,
@@ -37,7 +42,7 @@ impl Need {
     }
 
     /// The same need, one the backend works without.
-    pub fn optional(self) -> Need {
+    pub(crate) fn optional(self) -> Need {
         Need {
             optional: true,
             ..self
@@ -46,7 +51,7 @@ impl Need {
 
     /// A need met when nothing of it is `missing`: `all_there` says so, or the detail lists
     /// what is missing.
-    pub fn none_missing(need: &str, missing: &[&str], all_there: &str, fix: &str) -> Need {
+    pub(crate) fn none_missing(need: &str, missing: &[&str], all_there: &str, fix: &str) -> Need {
         let detail = if missing.is_empty() {
             all_there.to_string()
         } else {
@@ -56,7 +61,7 @@ impl Need {
     }
 
     /// halab running as root.
-    pub fn root() -> Need {
+    pub(crate) fn root() -> Need {
         let root = crate::host::is_root();
         Need::new(
             "root",
@@ -67,7 +72,7 @@ impl Need {
     }
 
     /// Debian packages: what is missing of `wanted`, and the `apt-get` line that installs it.
-    pub fn packages(need: &str, wanted: &BTreeSet<String>) -> Need {
+    pub(crate) fn packages(need: &str, wanted: &BTreeSet<String>) -> Need {
         match crate::host::missing_packages(wanted) {
             Ok(missing) if missing.is_empty() => Need::new(need, true, "installed", ""),
             Ok(missing) => Need::new(
@@ -84,7 +89,7 @@ impl Need {
 /// What a backend's daemon said when asked whether it is there: asked once, by one function
 /// per backend, with one timeout, for `halab doctor`, the backend choice and the backend alike.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Daemon {
+pub(crate) enum Daemon {
     /// Its client is not installed: there is nobody to ask.
     NoClient,
     /// It answers this user; its version.
@@ -96,7 +101,7 @@ pub enum Daemon {
 }
 
 impl Daemon {
-    pub fn answers(&self) -> bool {
+    pub(crate) fn answers(&self) -> bool {
         matches!(self, Daemon::Answers(_))
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::{Backend, BackendKind, LabSpec, Need, NodeSpec, NodeUp};
+use super::{Backend, LabSpec, Need, NodeSpec, NodeUp};
 use crate::content::template::Facts;
 use crate::exec::{Cmd, Output};
 use crate::state::{LabDir, write_atomic};
@@ -76,13 +76,13 @@ struct Holder {
     init_start: u64,
 }
 
-pub struct Netns {
+pub(crate) struct Netns {
     lab: String,
     dir: PathBuf,
 }
 
 impl Netns {
-    pub fn new(lab: &LabDir) -> Netns {
+    pub(crate) fn new(lab: &LabDir) -> Netns {
         Netns {
             lab: lab.name.to_string(),
             dir: lab.backend_dir(),
@@ -90,7 +90,7 @@ impl Netns {
     }
 
     /// The switch's network namespace.
-    pub fn switch_ns(&self) -> String {
+    pub(crate) fn switch_ns(&self) -> String {
         format!("halab-{}-sw", self.lab)
     }
 
@@ -452,10 +452,6 @@ impl Netns {
 }
 
 impl Backend for Netns {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Netns
-    }
-
     fn host_packages(&self) -> Vec<String> {
         // unshare, nsenter, setsid (util-linux); ip (iproute2); bash.
         ["util-linux", "iproute2", "bash"]
@@ -643,7 +639,7 @@ fn kill_and_wait(pids: &[u32]) -> Vec<u32> {
 /// What the netns backend needs on this host (`halab doctor`): Linux, root, the kernel's
 /// namespaces, veth pairs and bridges, the namespace tools, and every lab's packages (the nodes
 /// run the host's own programs).
-pub fn needs() -> Vec<Need> {
+pub(crate) fn needs() -> Vec<Need> {
     let linux = cfg!(target_os = "linux");
     let mut needs = vec![Need::new(
         "Linux",

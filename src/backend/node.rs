@@ -13,7 +13,7 @@ use super::Backend;
 use crate::exec::{ExecError, Output};
 
 /// How long a script may run on a node unless its caller says otherwise.
-pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long one attempt at [`NodeHandle::put_file`] may take. Writing a small file takes
 /// milliseconds; an attempt still running after this has hung in the backend (LXD's exec does,
@@ -25,28 +25,24 @@ const PUT_ATTEMPTS: u32 = 3;
 
 /// A node of a lab, reached through its backend.
 #[derive(Clone, Copy)]
-pub struct NodeHandle<'a> {
+pub(crate) struct NodeHandle<'a> {
     backend: &'a dyn Backend,
     name: &'a str,
 }
 
 impl<'a> NodeHandle<'a> {
-    pub fn new(backend: &'a dyn Backend, name: &'a str) -> Self {
+    pub(crate) fn new(backend: &'a dyn Backend, name: &'a str) -> Self {
         NodeHandle { backend, name }
-    }
-
-    pub fn name(&self) -> &'a str {
-        self.name
     }
 
     /// Run `script` with bash as root; a non-zero exit is data. An error means the script could
     /// not run (the node is down, the backend failed) or ran past `timeout` and was killed.
-    pub fn run(&self, script: &str, timeout: Duration) -> Result<Output> {
+    pub(crate) fn run(&self, script: &str, timeout: Duration) -> Result<Output> {
         self.run_with_input(script, None, timeout)
     }
 
     /// [`NodeHandle::run`] with `stdin` fed to the script.
-    pub fn run_with_input(
+    pub(crate) fn run_with_input(
         &self,
         script: &str,
         stdin: Option<Vec<u8>>,
@@ -58,12 +54,12 @@ impl<'a> NodeHandle<'a> {
 
     /// Run `script` and demand exit status 0: the error names the node, the script, its status
     /// and what it said.
-    pub fn run_ok(&self, script: &str, timeout: Duration) -> Result<Output> {
+    pub(crate) fn run_ok(&self, script: &str, timeout: Duration) -> Result<Output> {
         self.run_ok_with_input(script, None, timeout)
     }
 
     /// [`NodeHandle::run_ok`] with `stdin` fed to the script.
-    pub fn run_ok_with_input(
+    pub(crate) fn run_ok_with_input(
         &self,
         script: &str,
         stdin: Option<Vec<u8>>,
@@ -77,7 +73,13 @@ impl<'a> NodeHandle<'a> {
     /// (`user:group`). The write is idempotent, so an attempt that hangs is killed and tried
     /// again ([`PUT_ATTEMPTS`] in all, [`PUT_ATTEMPT_TIMEOUT`] each); any other failure is
     /// returned at once.
-    pub fn put_file(&self, path: &str, contents: &[u8], mode: &str, owner: &str) -> Result<()> {
+    pub(crate) fn put_file(
+        &self,
+        path: &str,
+        contents: &[u8],
+        mode: &str,
+        owner: &str,
+    ) -> Result<()> {
         // The path, mode and owner travel as arguments, never inside the script's text.
         let argv = [
             "bash",
@@ -115,27 +117,31 @@ impl<'a> NodeHandle<'a> {
     /// An interactive root login shell attached to this terminal; its prompt carries the lab's
     /// name (Debian's bashrc puts `debian_chroot` in front: `(lab)root@node:~#`). Returns the
     /// shell's exit code.
-    pub fn shell(&self, lab: &str) -> Result<i32> {
+    pub(crate) fn shell(&self, lab: &str) -> Result<i32> {
         let argv = ["bash", "-il"].map(String::from);
         self.backend
             .exec_attached(self.name, &argv, &[("debian_chroot", lab)])
     }
 
     /// `argv` attached to this terminal, as typed (`halab exec`); returns its exit code.
-    pub fn attached(&self, argv: &[String]) -> Result<i32> {
+    pub(crate) fn attached(&self, argv: &[String]) -> Result<i32> {
         self.backend.exec_attached(self.name, argv, &[])
     }
 }
 
 /// Whether `err` is, anywhere in its chain, a command killed for running past its timeout.
 fn timed_out(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Timeout { .. })))
+    err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<ExecError>(),
+            Some(ExecError::Timeout { .. })
+        )
+    })
 }
 
 impl dyn Backend + '_ {
     /// The handle for node `name` of this backend's lab.
-    pub fn node<'a>(&'a self, name: &'a str) -> NodeHandle<'a> {
+    pub(crate) fn node<'a>(&'a self, name: &'a str) -> NodeHandle<'a> {
         NodeHandle::new(self, name)
     }
 }
@@ -146,15 +152,18 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::backend::{BackendKind, LabSpec, NodeUp};
+    use crate::backend::{LabSpec, NodeUp};
     use crate::content::template::Facts;
     use crate::ui::Progress;
+
+    /// One `exec` as the backend received it: argv, stdin, timeout.
+    type Call = (Vec<String>, Option<Vec<u8>>, Option<Duration>);
 
     /// A backend whose `exec` times out its first `hangs` times, then succeeds, and records
     /// what it was given. Only `exec` is reachable from a node handle's file write.
     struct Hanging {
         hangs: u32,
-        calls: Mutex<Vec<(Vec<String>, Option<Vec<u8>>, Option<Duration>)>>,
+        calls: Mutex<Vec<Call>>,
     }
 
     impl Backend for Hanging {
@@ -180,11 +189,7 @@ mod tests {
                 stdout: String::new(),
                 stderr: String::new(),
                 raw_stdout: Vec::new(),
-                elapsed: Duration::ZERO,
             })
-        }
-        fn kind(&self) -> BackendKind {
-            unreachable!()
         }
         fn host_packages(&self) -> Vec<String> {
             unreachable!()

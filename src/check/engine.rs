@@ -32,7 +32,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// Grade the lab: every step, or only `only` (always run, whatever was recorded).
-pub fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<GradedLab> {
+pub(crate) fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<GradedLab> {
     let ctx = open.template_context()?;
     let record = open.dir.load()?;
     let steps: Vec<&Step> = match only {
@@ -188,7 +188,7 @@ fn recorded(step: &Step, record: &LabRecord) -> Option<StepOutcome> {
 }
 
 /// Grade a step's questions from the answers the trainee gave.
-pub fn grade_answers(step: &Step, record: &LabRecord) -> StepOutcome {
+pub(crate) fn grade_answers(step: &Step, record: &LabRecord) -> StepOutcome {
     let given = record.step(&step.id).answers;
     let mut checks: Vec<CheckOutcome> = step
         .questions
@@ -203,7 +203,7 @@ pub fn grade_answers(step: &Step, record: &LabRecord) -> StepOutcome {
 }
 
 /// Run a shell command on a node; a node that does not answer becomes a failed [`Output`].
-pub fn run_on(backend: &dyn Backend, node: &str, script: &str) -> Output {
+pub(crate) fn run_on(backend: &dyn Backend, node: &str, script: &str) -> Output {
     match backend.node(node).run(script, COMMAND_TIMEOUT) {
         Ok(o) => o,
         Err(e) => {
@@ -281,7 +281,7 @@ impl Tried {
 
 /// Run one check: before, the command (retried until `within`, unless `step_failed` says its
 /// step has already failed on another check), after.
-pub fn run_check(
+pub(crate) fn run_check(
     backend: &dyn Backend,
     check: &Check,
     ctx: &Context,
@@ -376,7 +376,7 @@ impl Tries<'_> {
 }
 
 /// The last lines of an output, each cut to a readable length.
-pub fn trim_output(s: &str) -> String {
+pub(crate) fn trim_output(s: &str) -> String {
     const LINES: usize = 15;
     const WIDTH: usize = 200;
     let lines: Vec<&str> = s.trim_end().lines().collect();

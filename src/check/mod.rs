@@ -5,9 +5,9 @@
 //!
 //! Must not (this file): run anything or read state.
 
-pub mod engine;
-pub mod outcome;
-pub mod report;
+pub(crate) mod engine;
+pub(crate) mod outcome;
+pub(crate) mod report;
 
 use regex::Regex;
 
@@ -15,7 +15,7 @@ use crate::content::lesson::Expect;
 use crate::exec::Output;
 
 /// Whether `out` meets `expect`; the error says what did not hold.
-pub fn evaluate(expect: &Expect, out: &Output) -> Result<(), String> {
+pub(crate) fn evaluate(expect: &Expect, out: &Output) -> Result<(), String> {
     let mut why = Vec::new();
     if !expect.any_exit {
         let want = expect.exit.unwrap_or(0);
@@ -80,7 +80,7 @@ fn matches(re: &str, text: &str) -> bool {
 }
 
 /// The expectation in words, for reports.
-pub fn describe(expect: &Expect) -> String {
+pub(crate) fn describe(expect: &Expect) -> String {
     let mut parts = Vec::new();
     if !expect.any_exit {
         parts.push(format!("exit status {}", expect.exit.unwrap_or(0)));

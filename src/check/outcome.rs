@@ -11,7 +11,7 @@ use crate::content::lesson::Question;
 
 /// The result of one graded item of a step.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct CheckOutcome {
+pub(crate) struct CheckOutcome {
     pub id: String,
     pub title: String,
     /// The node it ran on; empty for questions and drills.
@@ -34,7 +34,7 @@ pub struct CheckOutcome {
 
 /// What is graded, as every report names it whatever the verdict.
 #[derive(Clone, Debug, Default)]
-pub struct Subject {
+pub(crate) struct Subject {
     pub id: String,
     pub title: String,
     /// The node it runs on; empty when nothing runs on a node.
@@ -46,7 +46,7 @@ pub struct Subject {
 
 /// What to tell the trainee about a failed item.
 #[derive(Clone, Debug, Default)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// What is wrong, in the lesson's words.
     pub message: String,
     /// What did not hold.
@@ -57,7 +57,7 @@ pub struct Failure {
 
 impl CheckOutcome {
     /// `what`, graded `passed`; `status` says what was found ("exit status 1", "answered").
-    pub fn graded(what: Subject, passed: bool, status: impl Into<String>) -> Self {
+    pub(crate) fn graded(what: Subject, passed: bool, status: impl Into<String>) -> Self {
         CheckOutcome {
             id: what.id,
             title: what.title,
@@ -71,7 +71,7 @@ impl CheckOutcome {
     }
 
     /// The same outcome, telling `failure` when it failed; a passed one says nothing of it.
-    pub fn failing(mut self, failure: Failure) -> Self {
+    pub(crate) fn failing(mut self, failure: Failure) -> Self {
         if !self.passed {
             self.message = failure.message;
             self.why = failure.why;
@@ -81,7 +81,7 @@ impl CheckOutcome {
     }
 
     /// A question graded from the trainee's `answer` (none: not answered yet).
-    pub fn answer(q: &Question, answer: Option<f64>) -> Self {
+    pub(crate) fn answer(q: &Question, answer: Option<f64>) -> Self {
         let passed = answer.is_some_and(|a| q.accepts(a));
         let what = Subject {
             id: q.id.clone(),
@@ -114,7 +114,7 @@ impl CheckOutcome {
 
 /// The result of one step.
 #[derive(Clone, Debug, Serialize)]
-pub struct StepOutcome {
+pub(crate) struct StepOutcome {
     pub id: String,
     pub title: String,
     pub passed: bool,
@@ -125,7 +125,7 @@ pub struct StepOutcome {
 
 impl StepOutcome {
     /// A step graded by `checks`: it passes when every one does.
-    pub fn of(id: &str, title: &str, checks: Vec<CheckOutcome>) -> Self {
+    pub(crate) fn of(id: &str, title: &str, checks: Vec<CheckOutcome>) -> Self {
         StepOutcome {
             id: id.to_string(),
             title: title.to_string(),
@@ -138,7 +138,7 @@ impl StepOutcome {
 
 /// A graded lab: what `halab check` shows.
 #[derive(Clone, Debug, Serialize)]
-pub struct GradedLab {
+pub(crate) struct GradedLab {
     pub lab: String,
     pub lesson: String,
     /// Checks passed (a step graded by a recorded pass counts as one).
@@ -150,7 +150,7 @@ pub struct GradedLab {
 impl GradedLab {
     /// `steps` of `lab`, counted: each check is one, a step without checks (a recorded pass)
     /// one.
-    pub fn new(lab: &str, lesson: &str, steps: Vec<StepOutcome>) -> Self {
+    pub(crate) fn new(lab: &str, lesson: &str, steps: Vec<StepOutcome>) -> Self {
         let total = steps.iter().map(|o| o.checks.len().max(1)).sum();
         let passed = steps
             .iter()
@@ -172,7 +172,7 @@ impl GradedLab {
     }
 
     /// Add the drills' steps (`halab check --drills`), each of their checks counted.
-    pub fn add_drills(&mut self, drills: Vec<StepOutcome>) {
+    pub(crate) fn add_drills(&mut self, drills: Vec<StepOutcome>) {
         self.total += drills.iter().map(|d| d.checks.len()).sum::<usize>();
         self.passed += drills
             .iter()
@@ -181,7 +181,7 @@ impl GradedLab {
         self.steps.extend(drills);
     }
 
-    pub fn all_passed(&self) -> bool {
+    pub(crate) fn all_passed(&self) -> bool {
         self.steps.iter().all(|s| s.passed)
     }
 }

@@ -11,7 +11,7 @@ use super::outcome::{CheckOutcome, GradedLab, StepOutcome};
 use crate::ui;
 
 /// The report for a terminal or a log.
-pub fn text(r: &GradedLab) -> String {
+pub(crate) fn text(r: &GradedLab) -> String {
     let mut s = String::new();
     for (n, step) in r.steps.iter().enumerate() {
         let mark = if step.passed {
@@ -45,7 +45,7 @@ pub fn text(r: &GradedLab) -> String {
 }
 
 /// One check: a line when it passed, the whole story when it failed.
-pub fn check_text(c: &CheckOutcome) -> String {
+pub(crate) fn check_text(c: &CheckOutcome) -> String {
     let where_ = if c.node.is_empty() {
         String::new()
     } else {
@@ -83,12 +83,12 @@ pub fn check_text(c: &CheckOutcome) -> String {
 }
 
 /// JSON: `lab`, `lesson`, `passed`, `total`, `steps[]` with `id`, `passed`, `checks[]`.
-pub fn json(r: &GradedLab) -> String {
+pub(crate) fn json(r: &GradedLab) -> String {
     serde_json::to_string_pretty(r).expect("report serializes")
 }
 
 /// Several labs in one JSON document: `labs[]` (each as above), `passed`, `total`.
-pub fn json_all(reports: &[GradedLab]) -> String {
+pub(crate) fn json_all(reports: &[GradedLab]) -> String {
     serde_json::to_string_pretty(&serde_json::json!({
         "labs": reports,
         "passed": reports.iter().map(|r| r.passed).sum::<usize>(),
@@ -98,7 +98,7 @@ pub fn json_all(reports: &[GradedLab]) -> String {
 }
 
 /// JUnit XML: one test suite per lab and step, one test case per check.
-pub fn junit(reports: &[GradedLab]) -> String {
+pub(crate) fn junit(reports: &[GradedLab]) -> String {
     let mut doc = junit::Report::new("halab");
     doc.add_test_suites(
         reports

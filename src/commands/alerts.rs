@@ -10,7 +10,7 @@ use crate::session::OpenLab;
 use crate::state;
 use crate::ui::Problem;
 
-pub fn run(g: &Global, a: AlertsArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: AlertsArgs) -> Result<i32> {
     let open = OpenLab::open(g.lab.as_ref())?;
     let Some(sink) = &open.lab.alerts else {
         return Err(Problem::new(

@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::check::{engine, report};
 use crate::cli::{CheckArgs, CheckFormat, Global};
 
-pub fn run(g: &Global, a: CheckArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: CheckArgs) -> Result<i32> {
     let names: Vec<Option<crate::state::LabName>> = if a.all {
         super::all_labs()?.into_iter().map(Some).collect()
     } else {

@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::cli::{DestroyArgs, Global};
 use crate::{lifecycle, state, ui};
 
-pub fn run(g: &Global, a: DestroyArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: DestroyArgs) -> Result<i32> {
     let name = match &g.lab {
         Some(n) => n.clone(),
         None => state::resolve_lab(&state::home(), None)?.name,

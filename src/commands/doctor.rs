@@ -21,7 +21,7 @@ struct Doctor {
     backends: Vec<Report>,
 }
 
-pub fn run(a: DoctorArgs) -> Result<i32> {
+pub(crate) fn run(a: DoctorArgs) -> Result<i32> {
     let kinds: Vec<BackendKind> = match a.backend {
         Some(k) => vec![k],
         None => vec![BackendKind::Netns, BackendKind::Lxd, BackendKind::Multipass],

@@ -9,7 +9,7 @@ use crate::content::diag::did_you_mean;
 use crate::drill::{self, Options, report};
 use crate::ui::{self, Problem};
 
-pub fn run(g: &Global, a: DrillArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: DrillArgs) -> Result<i32> {
     let (_hold, open, _catalog, lesson) =
         super::open_held(g.lab.as_ref(), &format!("drill {}", a.name))?;
     let opts = Options { assist: a.assist };

@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::cli::Global;
 use crate::{runner, solve};
 
-pub fn run(g: &Global) -> Result<i32> {
+pub(crate) fn run(g: &Global) -> Result<i32> {
     let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_ref())?;
     let Some(step) = solve::current_step(&lesson, &open)? else {
         println!("Every step is done; `halab check` grades the lab.");

@@ -22,7 +22,7 @@ struct LabRow {
     last_check: Option<state::LastCheck>,
 }
 
-pub fn run(a: LabsArgs) -> Result<i32> {
+pub(crate) fn run(a: LabsArgs) -> Result<i32> {
     let home = state::home();
     let catalog = Catalog::load()?;
     let mut rows = Vec::new();

@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::cli::Global;
 use crate::content::Catalog;
 
-pub fn run(_g: &Global) -> Result<i32> {
+pub(crate) fn run(_g: &Global) -> Result<i32> {
     let cat = Catalog::load()?;
     for (_, l) in &cat.lessons {
         let nodes = cat.lab(&l.lab).map_or(0, |(_, lab)| lab.nodes.len());

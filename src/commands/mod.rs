@@ -1,22 +1,22 @@
 //! One file per subcommand. Each is thin: take the parsed arguments, call the library, render
 //! the result. The exit code a command returns is the process's exit code.
 
-pub mod alerts;
-pub mod check;
-pub mod destroy;
-pub mod doctor;
-pub mod drill;
-pub mod exec;
-pub mod hint;
-pub mod labs;
-pub mod lessons;
-pub mod reset;
-pub mod shell;
-pub mod solve;
-pub mod start;
-pub mod status;
-pub mod uptime;
-pub mod validate;
+pub(crate) mod alerts;
+pub(crate) mod check;
+pub(crate) mod destroy;
+pub(crate) mod doctor;
+pub(crate) mod drill;
+pub(crate) mod exec;
+pub(crate) mod hint;
+pub(crate) mod labs;
+pub(crate) mod lessons;
+pub(crate) mod reset;
+pub(crate) mod shell;
+pub(crate) mod solve;
+pub(crate) mod start;
+pub(crate) mod status;
+pub(crate) mod uptime;
+pub(crate) mod validate;
 
 use anyhow::Result;
 
@@ -25,7 +25,7 @@ use crate::content::{Catalog, Lesson};
 use crate::session::OpenLab;
 
 /// Every lab on this machine (for `--all`), or an error saying there is none.
-pub fn all_labs() -> Result<Vec<crate::state::LabName>> {
+pub(crate) fn all_labs() -> Result<Vec<crate::state::LabName>> {
     let names = crate::state::lab_names(&crate::state::home());
     if names.is_empty() {
         return Err(crate::ui::Problem::new(
@@ -38,7 +38,9 @@ pub fn all_labs() -> Result<Vec<crate::state::LabName>> {
 }
 
 /// The lab named by `--lab` (or the only one), the content, and the lab's lesson.
-pub fn open_with_lesson(lab: Option<&crate::state::LabName>) -> Result<(OpenLab, Catalog, Lesson)> {
+pub(crate) fn open_with_lesson(
+    lab: Option<&crate::state::LabName>,
+) -> Result<(OpenLab, Catalog, Lesson)> {
     let open = OpenLab::open(lab)?;
     let catalog = Catalog::load()?;
     let lesson = catalog.lesson(&open.record.lesson)?.clone();
@@ -47,7 +49,7 @@ pub fn open_with_lesson(lab: Option<&crate::state::LabName>) -> Result<(OpenLab,
 
 /// Like [`open_with_lesson`] for a command that changes the lab: the lab is held first (a second
 /// such command waits and is told who holds it), then read, so what it reads is current.
-pub fn open_held(
+pub(crate) fn open_held(
     lab: Option<&crate::state::LabName>,
     purpose: &str,
 ) -> Result<(crate::state::LabLock, OpenLab, Catalog, Lesson)> {
@@ -58,7 +60,7 @@ pub fn open_held(
 }
 
 /// Run the parsed command line; returns the exit code.
-pub fn dispatch(cli: Cli) -> Result<i32> {
+pub(crate) fn dispatch(cli: Cli) -> Result<i32> {
     let g = &cli.global;
     match cli.command {
         Command::Start(a) => start::run(g, a),

@@ -6,7 +6,7 @@ use anyhow::Result;
 use crate::cli::{Global, ResetArgs};
 use crate::{reset, ui};
 
-pub fn run(g: &Global, a: ResetArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: ResetArgs) -> Result<i32> {
     let names: Vec<Option<crate::state::LabName>> = if a.all {
         super::all_labs()?.into_iter().map(Some).collect()
     } else {

@@ -9,7 +9,7 @@ use crate::session::OpenLab;
 use crate::solve;
 use crate::ui::{self, Problem};
 
-pub fn run(g: &Global, a: SolveArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: SolveArgs) -> Result<i32> {
     let (_hold, open, catalog, lesson) = super::open_held(g.lab.as_ref(), "solve")?;
     let applied = solve_through(&open, &catalog, &lesson, a.step.as_deref())?;
     let target = applied

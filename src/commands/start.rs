@@ -6,7 +6,7 @@ use crate::cli::{Global, StartArgs};
 use crate::lifecycle::{self, StartRequest};
 use crate::{runner, ui};
 
-pub fn run(g: &Global, a: StartArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: StartArgs) -> Result<i32> {
     let s = lifecycle::start(StartRequest {
         lesson: a.lesson,
         lab: g.lab.clone(),

@@ -7,7 +7,7 @@ use crate::lifecycle::{self, NodeStatus};
 use crate::session::OpenLab;
 use crate::ui;
 
-pub fn run(g: &Global, a: StatusArgs) -> Result<i32> {
+pub(crate) fn run(g: &Global, a: StatusArgs) -> Result<i32> {
     let open = OpenLab::open(g.lab.as_ref())?;
     let st = lifecycle::status(&open)?;
     match a.format {

@@ -6,7 +6,7 @@ use crate::cli::UptimeArgs;
 use crate::ui::{self, Problem};
 use crate::uptime::{self, Compose, PERIODS};
 
-pub fn run(a: UptimeArgs) -> Result<i32> {
+pub(crate) fn run(a: UptimeArgs) -> Result<i32> {
     let values = a
         .availability
         .iter()

@@ -7,7 +7,7 @@ use crate::cli::{Global, ValidateArgs};
 use crate::content;
 use crate::ui;
 
-pub fn run(_g: &Global, a: ValidateArgs) -> Result<i32> {
+pub(crate) fn run(_g: &Global, a: ValidateArgs) -> Result<i32> {
     let mut bad = 0;
     for v in content::validate_paths(&a.paths) {
         match v.summary {

@@ -708,7 +708,6 @@ mod tests {
     }
 
     #[derive(Deserialize)]
-    #[allow(dead_code)]
     struct Sample {
         alpha: u8,
         beta: String,
@@ -717,6 +716,8 @@ mod tests {
     #[test]
     fn fields_are_read_from_derive() {
         assert_eq!(struct_fields::<Sample>(), &["alpha", "beta"]);
+        let s: Sample = toml::from_str("alpha = 1\nbeta = \"b\"").unwrap();
+        assert_eq!((s.alpha, s.beta.as_str()), (1, "b"));
     }
 
     const REAL_LAB: &str = include_str!("../../labs/ch32.toml");

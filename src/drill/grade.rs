@@ -11,7 +11,7 @@ use crate::content::drill::Drill;
 use crate::state;
 
 /// Every drill of `lesson` as a step, graded by the results in `record`.
-pub fn steps(lesson: &Lesson, record: &state::LabRecord) -> Vec<StepOutcome> {
+pub(crate) fn steps(lesson: &Lesson, record: &state::LabRecord) -> Vec<StepOutcome> {
     lesson
         .drills
         .iter()

@@ -12,9 +12,9 @@
 //! Must not: name a node, step or command (they are the lesson's), or print results (commands
 //! render them; it only says on stderr what it is doing).
 
-pub mod grade;
-pub mod report;
-pub mod result;
+pub(crate) mod grade;
+pub(crate) mod report;
+pub(crate) mod result;
 mod traffic;
 
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ const TRY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the trainee asked for besides the drill.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Let halab make the moves the drill otherwise waits for the trainee to make (a measure's
     /// `assist`).
     pub assist: bool,
@@ -56,7 +56,7 @@ fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand) -> Result<String> {
 }
 
 /// Whether a drill can run on this lab now; the error says what to do first.
-pub fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
+pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
     let record = open.dir.load()?;
     for step in &drill.requires {
         if !record.step_done(step) {
@@ -91,7 +91,7 @@ pub fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
 }
 
 /// Run a drill (after `preflight`), keep its result in the lab's record and return it.
-pub fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
+pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
     let _hold = open.dir.lock(&format!("drill {}", drill.id))?;
     let ctx = open.template_context()?;
     let context = shown(open, drill, &ctx);
@@ -169,7 +169,7 @@ fn derived_figures<'d>(
 
 /// The latest result of drill `id` kept in the lab's record; one that no longer reads as a
 /// result (written by another version) counts as not run.
-pub fn latest(record: &state::LabRecord, id: &str) -> Option<DrillResult> {
+pub(crate) fn latest(record: &state::LabRecord, id: &str) -> Option<DrillResult> {
     serde_json::from_value(record.drills.get(id)?.clone()).ok()
 }
 

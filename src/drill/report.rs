@@ -65,7 +65,7 @@ fn figures(r: &RunResult) -> Vec<String> {
 }
 
 /// One drill's result for people.
-pub fn text(d: &DrillResult) -> String {
+pub(crate) fn text(d: &DrillResult) -> String {
     let mut s = format!("{} {}: {}\n", ui::bold("drill"), d.drill, d.title);
     let _ = writeln!(s, "  the chapter: {}", d.claim);
     for r in &d.runs {
@@ -128,7 +128,10 @@ fn headline(r: &RunResult) -> String {
 }
 
 /// `halab drill all`: the chapter's table, each row with its claim and what was measured.
-pub fn table(results: &[Result<DrillResult, String>], titles: &[(String, String)]) -> String {
+pub(crate) fn table(
+    results: &[Result<DrillResult, String>],
+    titles: &[(String, String)],
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -158,13 +161,13 @@ pub fn table(results: &[Result<DrillResult, String>], titles: &[(String, String)
 }
 
 /// One drill's result as JSON: the shape the lab's record keeps.
-pub fn json(d: &DrillResult) -> String {
+pub(crate) fn json(d: &DrillResult) -> String {
     serde_json::to_string_pretty(d).expect("drill result serializes")
 }
 
 /// `halab drill all` as JSON: one entry per drill of the lesson, its result or, for a drill
 /// that did not run, `{"drill": ID, "not_run": WHY}`.
-pub fn json_all(results: &[Result<DrillResult, String>], drills: &[Drill]) -> String {
+pub(crate) fn json_all(results: &[Result<DrillResult, String>], drills: &[Drill]) -> String {
     let v: Vec<serde_json::Value> = results
         .iter()
         .zip(drills)

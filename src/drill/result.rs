@@ -15,7 +15,7 @@ use crate::content::drill::{Drill, Run, Threshold};
 
 /// One request of the stream, as the node's stream printed it.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Request {
+pub(crate) struct Request {
     /// Unix time it started.
     pub t: f64,
     /// How long it took, in milliseconds.
@@ -32,7 +32,7 @@ pub struct Request {
 
 /// What the request stream saw during a run.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct RequestFigures {
+pub(crate) struct RequestFigures {
     /// Requests sent.
     #[serde(deserialize_with = "count")]
     pub requests: u64,
@@ -50,7 +50,7 @@ pub struct RequestFigures {
 
 /// What the writer committed during a run, and what of it survived.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct WriteFigures {
+pub(crate) struct WriteFigures {
     /// Rows whose write said it committed.
     #[serde(deserialize_with = "count")]
     pub rows_committed: u64,
@@ -73,14 +73,14 @@ fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 /// drill's derived figures.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(transparent)]
-pub struct LessonFigures(BTreeMap<String, f64>);
+pub(crate) struct LessonFigures(BTreeMap<String, f64>);
 
 impl LessonFigures {
-    pub fn get(&self, id: &str) -> Option<f64> {
+    pub(crate) fn get(&self, id: &str) -> Option<f64> {
         self.0.get(id).copied()
     }
 
-    pub fn insert(&mut self, id: &str, value: f64) {
+    pub(crate) fn insert(&mut self, id: &str, value: f64) {
         self.0.insert(id.to_string(), value);
     }
 }
@@ -89,7 +89,7 @@ impl LessonFigures {
 /// "moved": 2.4, ...}`): halab's own figures by their field names, the lesson's by their ids
 /// (validation keeps the two apart).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// Set when the drill sends `requests`.
     #[serde(flatten)]
     pub requests: Option<RequestFigures>,
@@ -103,7 +103,7 @@ pub struct Figures {
 impl Figures {
     /// The figure a threshold names (see `content::drill::STREAM_FIGURES`); none when this run
     /// did not measure it.
-    pub fn get(&self, name: &str) -> Option<f64> {
+    pub(crate) fn get(&self, name: &str) -> Option<f64> {
         let q = self.requests.as_ref();
         let w = self.writes.as_ref();
         match name {
@@ -121,7 +121,7 @@ impl Figures {
 
 /// A threshold and whether the run met it.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub figure: String,
     pub max: f64,
     /// The measured value; none when it was not measured (a condition that never held).
@@ -133,7 +133,7 @@ pub struct Verdict {
 
 /// What one run measured.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct RunResult {
+pub(crate) struct RunResult {
     pub id: String,
     pub title: String,
     pub figures: Figures,
@@ -164,7 +164,7 @@ pub struct RunResult {
 
 impl RunResult {
     /// Run `r` of drill `d`, nothing measured yet: what the lesson says about it.
-    pub fn new(d: &Drill, r: &Run) -> Self {
+    pub(crate) fn new(d: &Drill, r: &Run) -> Self {
         RunResult {
             id: r.id.clone(),
             title: r.title.clone(),
@@ -184,7 +184,7 @@ impl RunResult {
     }
 
     /// Each measure's seconds, or its id among the timed out.
-    pub fn add_measured(&mut self, measured: Vec<(String, Option<f64>)>) {
+    pub(crate) fn add_measured(&mut self, measured: Vec<(String, Option<f64>)>) {
         for (id, v) in measured {
             match v {
                 Some(v) => self.figures.lesson.insert(&id, v),
@@ -194,7 +194,7 @@ impl RunResult {
     }
 
     /// The stream's figures from its requests (`t_fault`: the fault's Unix time).
-    pub fn add_requests(&mut self, reqs: &[Request], t_fault: f64) {
+    pub(crate) fn add_requests(&mut self, reqs: &[Request], t_fault: f64) {
         let failed: Vec<&Request> = reqs.iter().filter(|r| !r.ok).collect();
         let mut ms: Vec<f64> = reqs.iter().map(|r| r.ms).collect();
         ms.sort_by(|a, b| a.total_cmp(b));
@@ -220,14 +220,14 @@ impl RunResult {
     }
 
     /// Judge the run by the lesson's limits (`pass`).
-    pub fn judge(&mut self, pass: &[Threshold]) {
+    pub(crate) fn judge(&mut self, pass: &[Threshold]) {
         self.verdicts = judge(pass, &self.figures);
         self.passed = self.verdicts.iter().all(|v| v.passed);
     }
 }
 
 /// The requests the stream printed, one JSON object a line (other lines are not requests).
-pub fn requests(printed: &str) -> Vec<Request> {
+pub(crate) fn requests(printed: &str) -> Vec<Request> {
     printed
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -236,7 +236,7 @@ pub fn requests(printed: &str) -> Vec<Request> {
 
 /// What the writer committed (it printed `N ok|fail TIME` a line) against the rows `read`
 /// printed afterwards (one number a line).
-pub fn writes(printed: &str, read: &str) -> WriteFigures {
+pub(crate) fn writes(printed: &str, read: &str) -> WriteFigures {
     let committed: Vec<u64> = printed
         .lines()
         .filter_map(|l| {
@@ -253,7 +253,7 @@ pub fn writes(printed: &str, read: &str) -> WriteFigures {
 }
 
 /// The one finite number a derived figure's command printed.
-pub fn number(out: &str) -> Option<f64> {
+pub(crate) fn number(out: &str) -> Option<f64> {
     out.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
@@ -274,7 +274,7 @@ fn judge(pass: &[Threshold], figures: &Figures) -> Vec<Verdict> {
 
 /// A drill's outcome, as kept in the lab's record.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct DrillResult {
+pub(crate) struct DrillResult {
     pub drill: String,
     pub title: String,
     pub claim: String,

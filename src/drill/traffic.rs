@@ -40,7 +40,7 @@ pub(super) struct Traffic<'a> {
 }
 
 impl<'a> Traffic<'a> {
-    pub fn new(backend: &'a dyn Backend, drill: &'a Drill, r: &Run) -> Self {
+    pub(super) fn new(backend: &'a dyn Backend, drill: &'a Drill, r: &Run) -> Self {
         let stop = format!("/tmp/halab-drill-{}-{}.stop", r.id, std::process::id());
         Traffic {
             backend,
@@ -58,7 +58,7 @@ impl<'a> Traffic<'a> {
     /// Run `during` with the traffic going; it is given a way to stop the writer early. The
     /// traffic always stops and its stop files go, whatever failed; an error of the traffic
     /// itself comes before one of `during`.
-    pub fn around<T>(
+    pub(super) fn around<T>(
         &self,
         ctx: &Context,
         during: impl FnOnce(&dyn Fn()) -> Result<T>,

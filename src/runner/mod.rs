@@ -20,7 +20,7 @@ use crate::state;
 use crate::ui;
 
 /// A step as the trainee reads it: title, prose, the chapter's commands, errata.
-pub fn step_text(lesson: &Lesson, step: &Step, ctx: &Context) -> Result<String> {
+pub(crate) fn step_text(lesson: &Lesson, step: &Step, ctx: &Context) -> Result<String> {
     let n = lesson.step_index(&step.id).expect("step of lesson") + 1;
     let mut s = format!(
         "\n{} {}\n\n",
@@ -61,7 +61,7 @@ pub fn step_text(lesson: &Lesson, step: &Step, ctx: &Context) -> Result<String> 
 }
 
 /// Without a terminal: show where the trainee is and what to do.
-pub fn print_step(open: &OpenLab, lesson: &Lesson) -> Result<()> {
+pub(crate) fn print_step(open: &OpenLab, lesson: &Lesson) -> Result<()> {
     let ctx = open.template_context()?;
     match solve::current_step(lesson, open)? {
         Some(step) => {
@@ -81,7 +81,7 @@ pub fn print_step(open: &OpenLab, lesson: &Lesson) -> Result<()> {
 }
 
 /// The next hint of a step (all of them once shown), and record that it was shown.
-pub fn next_hint(open: &OpenLab, step: &Step, ctx: &Context) -> Result<Option<String>> {
+pub(crate) fn next_hint(open: &OpenLab, step: &Step, ctx: &Context) -> Result<Option<String>> {
     if step.hints.is_empty() {
         return Ok(None);
     }
@@ -104,7 +104,7 @@ enum MenuChoice {
 }
 
 /// The guided lesson, from the current step to the end or until the trainee quits.
-pub fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
+pub(crate) fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
     let ctx = open.template_context()?;
     if lesson
         .steps

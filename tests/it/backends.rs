@@ -7,8 +7,6 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{Home, Opening, text};
-use halab::backend::{self, BackendKind};
-use halab::state::LabDir;
 
 fn status(home: &Home, lab: &str) -> serde_json::Value {
     serde_json::from_str(&home.ok(&["--lab", lab, "status", "--format", "json"])).unwrap()
@@ -66,24 +64,16 @@ struct Net {
 
 /// The suite, on the tiny fixture lab (`tests/fixtures/tiny`: `box`, and `peer` serving its
 /// name on :8080), so it needs no chapter's services and shows a lab that is not ch32 works.
-fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
+fn conformance(t: Opening, kind: &str, lab: &str, net: Net) {
     let t = t.tiny();
     let home = &t.home;
     let _guard = t.lab(lab);
-    let o = home.run(&[
-        "--lab",
-        lab,
-        "start",
-        "tiny",
-        "--backend",
-        &kind.to_string(),
-        "--yes",
-    ]);
+    let o = home.run(&["--lab", lab, "start", "tiny", "--backend", kind, "--yes"]);
     assert!(o.status.success(), "start on {kind}:\n{}", text(&o.stderr));
 
     // status: the lab's 2 nodes, running, with their addresses.
     let st = status(home, lab);
-    assert_eq!(st["backend"], kind.to_string());
+    assert_eq!(st["backend"], kind);
     let nodes = st["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 2);
     assert!(nodes.iter().all(|n| n["running"] == true), "{st}");
@@ -152,13 +142,11 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
     // A crashed node is down, and `start` brings it back with its services.
     let crash = |node: &str| match kind {
         // The test's own PATH has no `multipass`: ask the double itself for the power cut.
-        BackendKind::Multipass => {
+        "multipass" => {
             let o = crate::support::double(&["stop", "--force", &format!("halab-{lab}-{node}")]);
             assert!(o.status.success(), "{}", text(&o.stderr));
         }
-        _ => backend::open(kind, &LabDir::new(home.path(), &lab.parse().unwrap()), None)
-            .crash_node(node)
-            .unwrap(),
+        _ => halab::crash_node(home.path(), lab, kind, node).unwrap(),
     };
     crash("peer");
     std::thread::sleep(Duration::from_millis(300));
@@ -173,7 +161,7 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
 
     // Where DHCP gives the addresses, a node may come back with another one: halab asks
     // again and rewrites every node's hosts file (the double's FAKE_MULTIPASS_READDRESS).
-    if kind == BackendKind::Multipass {
+    if kind == "multipass" {
         crash("peer");
         let o = home
             .cmd()
@@ -237,13 +225,13 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
 
     // destroy leaves nothing.
     match kind {
-        BackendKind::Netns => crate::support::destroy_and_check(home, lab),
-        BackendKind::Lxd => {
+        "netns" => crate::support::destroy_and_check(home, lab),
+        "lxd" => {
             home.ok(&["--lab", lab, "destroy"]);
             assert_eq!(crate::support::lxd_leftovers(lab), Vec::<String>::new());
             assert!(!home.lab_dir(lab).exists());
         }
-        BackendKind::Multipass => {
+        "multipass" => {
             home.ok(&["--lab", lab, "destroy"]);
             assert_eq!(
                 crate::support::multipass_leftovers(lab),
@@ -251,6 +239,7 @@ fn conformance(t: Opening, kind: BackendKind, lab: &str, net: Net) {
             );
             assert!(!home.lab_dir(lab).exists());
         }
+        other => panic!("no backend `{other}`"),
     }
 }
 
@@ -259,7 +248,7 @@ fn conformance_netns() {
     let Some(t) = Opening::netns("conformance_netns") else {
         return;
     };
-    conformance(t, BackendKind::Netns, "cf-netns", LAB_FILE_NET);
+    conformance(t, "netns", "cf-netns", LAB_FILE_NET);
 }
 
 #[test]
@@ -267,7 +256,7 @@ fn conformance_lxd() {
     let Some(t) = Opening::lxd("conformance_lxd") else {
         return;
     };
-    conformance(t, BackendKind::Lxd, "cf-lxd", LAB_FILE_NET);
+    conformance(t, "lxd", "cf-lxd", LAB_FILE_NET);
 }
 
 #[test]
@@ -277,7 +266,7 @@ fn conformance_multipass() {
     };
     conformance(
         t,
-        BackendKind::Multipass,
+        "multipass",
         "cf-mp",
         Net {
             prefix: "192.168.64.",

@@ -23,7 +23,7 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 
 /// Whether an LXD daemon answers this user (installed, running, and reachable: root or the
 /// `lxd` group).
-pub fn daemon() -> Daemon {
+pub(crate) fn daemon() -> Daemon {
     if which::which(client()).is_err() {
         return Daemon::NoClient;
     }
@@ -66,7 +66,7 @@ fn storage_pools() -> Result<usize> {
 }
 
 /// What the lxd backend needs on this host, each with the command that fixes it.
-pub fn needs() -> Vec<Need> {
+pub(crate) fn needs() -> Vec<Need> {
     let client = client();
     let daemon = daemon();
     let installed = daemon != Daemon::NoClient;

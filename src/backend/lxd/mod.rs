@@ -14,7 +14,7 @@ mod daemon;
 mod image;
 mod instances;
 
-pub use daemon::{daemon, needs};
+pub(crate) use daemon::{daemon, needs};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{Backend, BackendKind, LabSpec, NodeUp};
+use super::{Backend, LabSpec, NodeUp};
 use crate::content::template::Facts;
 use crate::exec::{Cmd, ExecError, Output};
 use crate::state::LabDir;
@@ -31,7 +31,7 @@ use crate::ui::{self, Progress};
 /// The snapshot `reset` goes back to.
 const START_SNAPSHOT: &str = "halab-start";
 
-pub struct Lxd {
+pub(crate) struct Lxd {
     lab: String,
     home: PathBuf,
     /// An `lxc remote` (an LXD server or cluster) to place the lab on; `None`: the local daemon.
@@ -40,7 +40,7 @@ pub struct Lxd {
 
 /// The LXD client halab uses: `HALAB_LXD_CLIENT` (`lxc`, `incus` or a path), else `lxc`, else
 /// `incus` when only that is installed.
-pub fn client() -> String {
+pub(crate) fn client() -> String {
     if let Some(c) = std::env::var_os("HALAB_LXD_CLIENT").filter(|c| !c.is_empty()) {
         return c.to_string_lossy().into_owned();
     }
@@ -149,7 +149,7 @@ fn tag(s: &str) -> String {
 }
 
 impl Lxd {
-    pub fn new(lab: &LabDir, remote: Option<String>) -> Lxd {
+    pub(crate) fn new(lab: &LabDir, remote: Option<String>) -> Lxd {
         let home = lab
             .path
             .parent()
@@ -176,12 +176,12 @@ impl Lxd {
         query(&self.on(path))
     }
 
-    pub fn project(&self) -> String {
+    pub(crate) fn project(&self) -> String {
         format!("halab-{}", self.lab)
     }
 
     /// The lab's bridge (in LXD's default project; bridge names have at most 15 characters).
-    pub fn network(&self) -> String {
+    pub(crate) fn network(&self) -> String {
         format!("halab{}", tag(&self.lab))
     }
 
@@ -197,10 +197,6 @@ impl Lxd {
 }
 
 impl Backend for Lxd {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Lxd
-    }
-
     fn host_packages(&self) -> Vec<String> {
         daemon::host_packages(which::which("lxc").is_ok() || which::which("incus").is_ok())
     }
