@@ -194,7 +194,8 @@ impl Doc {
         doc
     }
 
-    pub fn is_parsed(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_parsed(&self) -> bool {
         self.tree.is_some()
     }
 
