@@ -216,18 +216,6 @@ impl Cmd {
         }
     }
 
-    /// [`Cmd::run_retrying`] that demands exit status 0, as [`Cmd::run_ok`].
-    pub(crate) fn run_ok_retrying(
-        &self,
-        attempts: u32,
-        backoff: Duration,
-        transient: impl Fn(&Output) -> Option<String>,
-        before_retry: impl FnMut(u32, &str),
-    ) -> Result<Output, ExecError> {
-        let out = self.run_retrying(attempts, backoff, transient, before_retry)?;
-        self.demand_success(out)
-    }
-
     /// Run attached to halab's own terminal (stdin, stdout, stderr inherited); returns the exit
     /// code a shell would report. For `halab exec` and `halab shell`.
     pub(crate) fn run_attached(&self) -> Result<i32, ExecError> {
@@ -444,7 +432,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut told = Vec::new();
         let out = flaky(dir.path(), 1, "a flake")
-            .run_ok_retrying(3, Duration::from_millis(10), says_flake, |n, cause| {
+            .run_retrying(3, Duration::from_millis(10), says_flake, |n, cause| {
                 told.push(format!("{n}:{cause}"))
             })
             .unwrap();
@@ -457,10 +445,11 @@ mod tests {
     fn a_real_failure_is_not_run_again_and_keeps_its_error() {
         let dir = tempfile::tempdir().unwrap();
         let mut told = 0;
-        let err = flaky(dir.path(), 1, "disk full")
-            .run_ok_retrying(3, Duration::from_millis(10), says_flake, |_, _| told += 1)
-            .unwrap_err()
-            .to_string();
+        let c = flaky(dir.path(), 1, "disk full");
+        let out = c
+            .run_retrying(3, Duration::from_millis(10), says_flake, |_, _| told += 1)
+            .unwrap();
+        let err = c.demand_success(out).unwrap_err().to_string();
         assert_eq!(runs(dir.path()), 1);
         assert_eq!(told, 0);
         assert!(

@@ -104,15 +104,7 @@ fn run_lxd(c: &Cmd, what: &str, tidy: impl Fn()) -> Result<Output, ExecError> {
 
 /// [`run_lxd`] that demands exit status 0, as [`Cmd::run_ok`].
 fn run_lxd_ok(c: &Cmd, what: &str, tidy: impl Fn()) -> Result<Output, ExecError> {
-    c.run_ok_retrying(
-        LXD_ATTEMPTS,
-        LXD_BACKOFF,
-        |out| transient_lxd_error(&out.stderr),
-        |attempt, cause| {
-            warn_retry(what, attempt, cause);
-            tidy();
-        },
-    )
+    run_lxd(c, what, tidy)?.demand_success(c.display())
 }
 
 fn warn_retry(what: &str, attempt: u32, cause: &str) {
