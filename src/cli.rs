@@ -51,7 +51,8 @@ pub(crate) enum Command {
     /// Run one command on a node as root; exits with the command's exit code
     #[command(after_help = "Examples:\n  sudo halab exec NODE -- hostname\n  \
                             sudo halab exec NODE -- ip -4 -brief address\n  \
-                            sudo halab exec NODE -- systemctl --failed")]
+                            sudo halab exec NODE -- systemctl --failed\n  \
+                            sudo halab exec NODE sh -c 'echo hi'   (`--` may be left out)")]
     Exec(ExecArgs),
     /// Open an interactive root shell on a node (its prompt names the node)
     Shell(ShellArgs),
@@ -98,13 +99,7 @@ pub(crate) enum Command {
     )]
     Uptime(UptimeArgs),
     /// Say what this machine lacks for each backend, and the command that fixes each
-    #[command(
-        after_help = "Exit status: 0 when the backend `halab start` would use (or `--backend`) is usable, 1 when not.\n\n\
-                      The backend `start` uses: `--backend`, else `HALAB_BACKEND`, else `backend = \"...\"` in\n\
-                      ~/.config/halab/config.toml, else the first usable of: an LXD daemon, a multipass daemon,\n\
-                      Linux (netns).\n\n\
-                      Examples:\n  halab doctor\n  halab doctor --backend multipass"
-    )]
+    #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
     /// List the lessons halab can teach
     Lessons,
@@ -119,6 +114,21 @@ pub(crate) enum Command {
     )]
     Validate(ValidateArgs),
 }
+
+/// `halab doctor --help`: how `start` picks a backend, netns only in a build that has it.
+const DOCTOR_HELP: &str = if cfg!(netns) {
+    "Exit status: 0 when the backend `halab start` would use (or `--backend`) is usable, 1 when not.\n\n\
+     The backend `start` uses: `--backend`, else `HALAB_BACKEND`, else `backend = \"...\"` in\n\
+     ~/.config/halab/config.toml, else the first usable of: an LXD daemon, a multipass daemon,\n\
+     Linux (netns).\n\n\
+     Examples:\n  halab doctor\n  halab doctor --backend multipass"
+} else {
+    "Exit status: 0 when the backend `halab start` would use (or `--backend`) is usable, 1 when not.\n\n\
+     The backend `start` uses: `--backend`, else `HALAB_BACKEND`, else `backend = \"...\"` in\n\
+     ~/.config/halab/config.toml, else the first usable of: an LXD daemon, a multipass daemon.\n\
+     This build has no netns backend (it needs Linux and the `netns` feature).\n\n\
+     Examples:\n  halab doctor\n  halab doctor --backend multipass"
+};
 
 #[derive(Args, Debug)]
 pub(crate) struct StartArgs {
@@ -174,8 +184,14 @@ pub(crate) struct StatusArgs {
 pub(crate) struct ExecArgs {
     /// The node to run on (a name `halab status` lists)
     pub node: String,
-    /// The command and its arguments, after `--`
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The command and its arguments, after `--` or straight after the node (as docker and
+    /// kubectl take them): everything from the first word on is the command's
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
 }
 

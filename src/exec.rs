@@ -136,6 +136,7 @@ impl Cmd {
         self
     }
 
+    #[cfg(any(netns, test))]
     pub(crate) fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(dir.into());
         self
@@ -217,8 +218,11 @@ impl Cmd {
     }
 
     /// Run attached to halab's own terminal (stdin, stdout, stderr inherited); returns the exit
-    /// code a shell would report. For `halab exec` and `halab shell`.
+    /// code a shell would report. For `halab exec`, `halab shell` and the lesson's shells.
+    /// Afterwards halab owns the terminal again, whatever the command did with it (see
+    /// [`Terminal`]).
     pub(crate) fn run_attached(&self) -> Result<i32, ExecError> {
+        let _terminal = Terminal::save();
         let mut c = self.std_command();
         let status = c.status().map_err(|source| ExecError::Spawn {
             cmd: self.display(),
@@ -324,6 +328,57 @@ impl Cmd {
 impl fmt::Display for Cmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display())
+    }
+}
+
+/// The terminal halab is attached to, as it was before an attached command took it over; put
+/// back when dropped. An interactive shell in a node makes its own process group the terminal's
+/// foreground group and cannot hand it back when it exits (in the node's PID namespace it cannot
+/// see halab's group): halab would be a background job, and the next read of the keyboard would
+/// stop it (`[1]+ Stopped`). A command may also leave the terminal's modes changed (raw, no
+/// echo). So the foreground group (when it was halab's) and the modes are restored, with
+/// SIGTTOU ignored meanwhile: a background group that sets either is otherwise stopped.
+struct Terminal {
+    fd: libc::c_int,
+    /// halab's own process group when it was the terminal's foreground group.
+    foreground: Option<libc::pid_t>,
+    modes: Option<libc::termios>,
+}
+
+impl Terminal {
+    /// The first of stdin, stdout, stderr that is a terminal; `None` when none is.
+    fn save() -> Option<Terminal> {
+        // SAFETY: isatty, tcgetpgrp, getpgrp and tcgetattr only read the state of an fd this
+        // process holds; tcgetattr writes only into the termios it is given, used only if it
+        // reports success.
+        unsafe {
+            let fd = [0, 1, 2].into_iter().find(|&fd| libc::isatty(fd) == 1)?;
+            let pgrp = libc::tcgetpgrp(fd);
+            let mut modes = std::mem::MaybeUninit::<libc::termios>::uninit();
+            let modes = (libc::tcgetattr(fd, modes.as_mut_ptr()) == 0).then(|| modes.assume_init());
+            Some(Terminal {
+                fd,
+                foreground: (pgrp > 0 && pgrp == libc::getpgrp()).then_some(pgrp),
+                modes,
+            })
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // SAFETY: plain calls on an fd this process holds, with a termios tcgetattr filled; the
+        // previous SIGTTOU disposition is put back as it was.
+        unsafe {
+            let before = libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            if let Some(pgrp) = self.foreground {
+                libc::tcsetpgrp(self.fd, pgrp);
+            }
+            if let Some(modes) = &self.modes {
+                libc::tcsetattr(self.fd, libc::TCSADRAIN, modes);
+            }
+            libc::signal(libc::SIGTTOU, before);
+        }
     }
 }
 

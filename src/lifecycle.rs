@@ -302,7 +302,7 @@ fn prepare_host(t: &Target, yes: bool) -> Result<(Box<dyn Backend>, Lab, LabSpec
     if kind != BackendKind::Multipass {
         host::require_root(&format!("`halab start` on the {kind} backend"))?;
     }
-    let backend = backend::open(kind, &t.dir, t.remote.clone());
+    let backend = backend::open(kind, &t.dir, t.remote.clone())?;
     let lab = match &t.existing {
         Some(_) => t.dir.load_lab()?,
         None => t
@@ -510,10 +510,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
     let record = dir.load().ok();
     let (kinds, remote) = match &record {
         Some(r) => (vec![r.backend], r.remote.clone()),
-        None => (
-            vec![BackendKind::Netns, BackendKind::Lxd, BackendKind::Multipass],
-            damaged_record_remote(&dir),
-        ),
+        None => (BackendKind::built(), damaged_record_remote(&dir)),
     };
     let mut removed = Vec::new();
     let mut not_searched = Vec::new();
@@ -527,7 +524,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
             ));
             continue;
         }
-        let b = backend::open(kind, &dir, remote.clone());
+        let b = backend::open(kind, &dir, remote.clone())?;
         let found = b
             .leftovers()
             .with_context(|| format!("looking for what lab `{name}` left on {kind}"))?;
@@ -539,7 +536,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
     }
     if purge_cache {
         // Images are the lxd backend's, whatever this lab ran on (or whether it still exists).
-        let n = backend::open(BackendKind::Lxd, &dir, remote).purge_cache()?;
+        let n = backend::open(BackendKind::Lxd, &dir, remote)?.purge_cache()?;
         ui::say(format!("removed {n} cached image(s)"));
     }
     if had_dir {

@@ -69,25 +69,75 @@ pub(crate) struct NodeRecord {
     pub provisioned: bool,
 }
 
-/// The ways halab can realise a lab.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+/// The ways halab can realise a lab. A lab record may name one this build lacks (netns in a
+/// build without it): [`BackendKind::is_built`] tells.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum BackendKind {
     /// Linux namespaces on this host (root; seconds to build; uses the host's own packages).
     Netns,
     /// LXD (or incus) containers with real systemd; a cached base image; snapshots for reset.
     Lxd,
-    /// multipass VMs (macOS, Windows, Linux) from Ubuntu images with cloud-init; minutes to build.
+    /// multipass VMs (Linux, macOS) from Ubuntu images with cloud-init; minutes to build.
     Multipass,
+}
+
+impl BackendKind {
+    /// The word for it on the command line and in lab records.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BackendKind::Netns => "netns",
+            BackendKind::Lxd => "lxd",
+            BackendKind::Multipass => "multipass",
+        }
+    }
+
+    /// Whether this build of halab has the backend: netns only with the `netns` feature (on by
+    /// default) on Linux.
+    pub(crate) fn is_built(self) -> bool {
+        self != BackendKind::Netns || cfg!(netns)
+    }
+
+    /// The backends this build has, in the order `doctor` shows them.
+    pub(crate) fn built() -> Vec<BackendKind> {
+        <BackendKind as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .filter(|k| k.is_built())
+            .collect()
+    }
+}
+
+impl clap::ValueEnum for BackendKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[BackendKind::Netns, BackendKind::Lxd, BackendKind::Multipass]
+    }
+
+    /// A backend this build lacks is still accepted (and hidden from help and completions), so
+    /// that `--backend netns` is told why it cannot be rather than that the word is unknown.
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            BackendKind::Netns => {
+                "Linux namespaces on this host (root; seconds to build; uses the host's own packages)"
+            }
+            BackendKind::Lxd => {
+                "LXD (or incus) containers with real systemd; a cached base image; snapshots for reset"
+            }
+            BackendKind::Multipass => {
+                "multipass VMs (Linux, macOS) from Ubuntu images with cloud-init; minutes to build"
+            }
+        };
+        Some(
+            clap::builder::PossibleValue::new(self.name())
+                .help(help)
+                .hide(!self.is_built()),
+        )
+    }
 }
 
 impl std::fmt::Display for BackendKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            BackendKind::Netns => "netns",
-            BackendKind::Lxd => "lxd",
-            BackendKind::Multipass => "multipass",
-        })
+        f.write_str(self.name())
     }
 }
 

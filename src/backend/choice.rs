@@ -41,10 +41,7 @@ pub(crate) fn config_path() -> Option<PathBuf> {
 
 fn parse_kind(value: &str, from: &str) -> Result<BackendKind> {
     BackendKind::from_str(value.trim(), true).map_err(|_| {
-        let names: Vec<String> = BackendKind::value_variants()
-            .iter()
-            .map(|k| k.to_string())
-            .collect();
+        let names: Vec<String> = BackendKind::built().iter().map(|k| k.to_string()).collect();
         let mut hint = format!("use one of: {}", names.join(", "));
         if let Some(m) = crate::content::diag::did_you_mean(value, names.iter().map(String::as_str))
         {
@@ -80,8 +77,16 @@ fn load_config() -> Result<Option<(Config, PathBuf)>> {
     Ok(Some((config, path)))
 }
 
-/// The backend for a new lab, and why.
+/// The backend for a new lab, and why; one this build lacks is refused, saying so.
 pub(crate) fn choose(flag: Option<BackendKind>) -> Result<BackendChoice> {
+    let choice = choose_any(flag)?;
+    if !choice.kind.is_built() {
+        return Err(super::not_built(choice.kind, Some(&choice.reason)));
+    }
+    Ok(choice)
+}
+
+fn choose_any(flag: Option<BackendKind>) -> Result<BackendChoice> {
     if let Some(kind) = flag {
         return Ok(BackendChoice {
             kind,
@@ -125,7 +130,7 @@ pub(crate) fn detect() -> Result<BackendChoice> {
             });
         }
     }
-    if cfg!(target_os = "linux") {
+    if BackendKind::Netns.is_built() {
         // Without root this ends in the exact `sudo` line to run.
         return Ok(BackendChoice {
             kind: BackendKind::Netns,
@@ -133,7 +138,7 @@ pub(crate) fn detect() -> Result<BackendChoice> {
         });
     }
     Err(Problem::new(
-        "no backend can run a lab here: no LXD or multipass daemon answers, and the netns backend needs Linux",
+        "no backend can run a lab here: no LXD or multipass daemon answers, and this build of halab has no netns backend (that needs Linux)",
         "`halab doctor` says what each backend lacks and how to fix it",
     )
     .into())

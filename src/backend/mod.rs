@@ -8,6 +8,7 @@ pub(crate) mod choice;
 pub(crate) mod lxd;
 pub(crate) mod multipass;
 pub(crate) mod need;
+#[cfg(netns)]
 pub(crate) mod netns;
 pub(crate) mod node;
 
@@ -42,7 +43,9 @@ pub(crate) struct NodeSpec {
 /// The whole lab as a backend needs to know it.
 pub(crate) struct LabSpec {
     pub nodes: Vec<NodeSpec>,
-    /// Name of the lab interface inside every node.
+    /// Name of the lab interface inside every node (the netns backend makes it; the others
+    /// learn theirs from the node).
+    #[cfg_attr(not(netns), allow(dead_code))]
     pub iface: String,
     /// Contents of every node's /etc/hosts.
     pub hosts_file: String,
@@ -159,20 +162,57 @@ pub(crate) fn for_each_node<T: Send>(
     Ok(out)
 }
 
-/// The backend of an existing or new lab; `remote` places an lxd lab on an `lxc remote`.
-pub(crate) fn open(kind: BackendKind, dir: &LabDir, remote: Option<String>) -> Box<dyn Backend> {
-    match kind {
+/// The backend of an existing or new lab; `remote` places an lxd lab on an `lxc remote`. A
+/// backend this build lacks (a netns lab made by another build) is the error that says so.
+pub(crate) fn open(
+    kind: BackendKind,
+    dir: &LabDir,
+    remote: Option<String>,
+) -> Result<Box<dyn Backend>> {
+    Ok(match kind {
+        #[cfg(netns)]
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
+        #[cfg(not(netns))]
+        BackendKind::Netns => return Err(not_built(kind, None)),
         BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, remote)),
         BackendKind::Multipass => Box::new(multipass::Multipass::new(dir)),
-    }
+    })
+}
+
+/// The error for a backend this build of halab does not have (netns without the `netns`
+/// feature, or not on Linux); `chosen_by` says who asked for it (`--backend netns`).
+pub(crate) fn not_built(kind: BackendKind, chosen_by: Option<&str>) -> anyhow::Error {
+    let others: Vec<String> = BackendKind::built()
+        .iter()
+        .map(|k| format!("`--backend {k}`"))
+        .collect();
+    crate::ui::Problem::new(
+        match chosen_by {
+            Some(by) => format!("this build of halab has no {kind} backend (asked for by {by})"),
+            None => format!("this build of halab has no {kind} backend"),
+        },
+        format!(
+            "it needs Linux and a build with the `{kind}` feature (on by default); here use {}",
+            others.join(" or ")
+        ),
+    )
+    .into()
 }
 
 /// What backend `kind` needs on this host, each with whether it is there and the command that
-/// fixes it (`halab doctor`). Asks the host, not a lab: no lab need exist.
+/// fixes it (`halab doctor`). Asks the host, not a lab: no lab need exist. A backend this
+/// build lacks needs another build.
 pub(crate) fn needs(kind: BackendKind) -> Vec<Need> {
     match kind {
+        #[cfg(netns)]
         BackendKind::Netns => netns::needs(),
+        #[cfg(not(netns))]
+        BackendKind::Netns => vec![Need::new(
+            "a build of halab with the netns backend (Linux, feature `netns`)",
+            false,
+            "this build has none",
+            "use the lxd or multipass backend (`halab doctor --backend multipass`)",
+        )],
         BackendKind::Lxd => lxd::needs(),
         BackendKind::Multipass => multipass::needs(),
     }

@@ -51,6 +51,7 @@ impl Need {
 
     /// A need met when nothing of it is `missing`: `all_there` says so, or the detail lists
     /// what is missing.
+    #[cfg(netns)]
     pub(crate) fn none_missing(need: &str, missing: &[&str], all_there: &str, fix: &str) -> Need {
         let detail = if missing.is_empty() {
             all_there.to_string()
@@ -61,6 +62,7 @@ impl Need {
     }
 
     /// halab running as root.
+    #[cfg(netns)]
     pub(crate) fn root() -> Need {
         let root = crate::host::is_root();
         Need::new(

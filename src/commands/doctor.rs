@@ -24,7 +24,7 @@ struct Doctor {
 pub(crate) fn run(a: DoctorArgs) -> Result<i32> {
     let kinds: Vec<BackendKind> = match a.backend {
         Some(k) => vec![k],
-        None => vec![BackendKind::Netns, BackendKind::Lxd, BackendKind::Multipass],
+        None => BackendKind::built(),
     };
     let backends: Vec<Report> = kinds.into_iter().map(doctor::diagnose).collect();
     let (chosen, reason) = match choice::choose(a.backend) {

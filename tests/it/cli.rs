@@ -134,6 +134,35 @@ fn commands_without_a_lab_say_how_to_start_one() {
         .run();
 }
 
+/// `halab exec NODE CMD ARGS...` takes the command with or without `--`, as docker and kubectl
+/// do, options of the command included: each form gets past the command line to the lab
+/// lookup (and the lab test `after_a_node_shell_the_runner_still_owns_the_terminal` runs one).
+#[test]
+fn exec_takes_the_command_with_or_without_a_double_dash() {
+    for form in [
+        &["exec", "lb-02", "sh", "-c", "echo hi"][..],
+        &["exec", "lb-02", "--", "sh", "-c", "echo hi"],
+        &["exec", "lb-02", "ls", "-l", "--color=never", "/"],
+        &["exec", "lb-02", "--", "--not-an-option"],
+        &["--lab", "x", "exec", "lb-02", "-x"],
+    ] {
+        let err = Test::new()
+            .args(form)
+            .status(2)
+            .stderr_has("there is no lab")
+            .run()
+            .stderr;
+        assert!(!err.contains("unexpected argument"), "{form:?}: {err}");
+    }
+    // A node and no command is still a mistake of the command line.
+    Test::new()
+        .args(["exec", "lb-02"])
+        .status(2)
+        .stderr_has("required arguments were not provided")
+        .stderr_has("<CMD>...")
+        .run();
+}
+
 #[test]
 fn not_root_gives_the_sudo_line() {
     Test::new()
@@ -396,14 +425,23 @@ fn backend_choice_goes_flag_then_environment_then_config_then_detection() {
     assert_eq!(v["chosen"], "lxd");
     assert_eq!(v["reason"], "`HALAB_BACKEND=lxd`");
     // --backend beats both.
-    let (_, v) = doctor_json(&home, &[("HALAB_BACKEND", "lxd")], &["--backend", "netns"]);
-    assert_eq!(v["chosen"], "netns");
-    assert_eq!(v["reason"], "`--backend netns`");
-    // Nothing set: what the machine has. No LXD client, no multipass: netns for root.
+    let (_, v) = doctor_json(
+        &home,
+        &[("HALAB_BACKEND", "lxd")],
+        &["--backend", "multipass"],
+    );
+    assert_eq!(v["chosen"], "multipass");
+    assert_eq!(v["reason"], "`--backend multipass`");
     let (bare_home, _y) = bare(None);
-    let (_, v) = doctor_json(&bare_home, &[], &[]);
-    assert_eq!(v["chosen"], "netns", "{v}");
-    assert!(v["reason"].as_str().unwrap().starts_with("detected"), "{v}");
+    if cfg!(netns) {
+        let (_, v) = doctor_json(&home, &[("HALAB_BACKEND", "lxd")], &["--backend", "netns"]);
+        assert_eq!(v["chosen"], "netns");
+        assert_eq!(v["reason"], "`--backend netns`");
+        // Nothing set: what the machine has. No LXD client, no multipass: netns for root.
+        let (_, v) = doctor_json(&bare_home, &[], &[]);
+        assert_eq!(v["chosen"], "netns", "{v}");
+        assert!(v["reason"].as_str().unwrap().starts_with("detected"), "{v}");
+    }
     // A misspelt backend is an error that suggests the right name.
     let (code, v) = doctor_json(&bare_home, &[("HALAB_BACKEND", "multipas")], &[]);
     assert_eq!(code, 1);
@@ -457,17 +495,75 @@ fn doctor_names_what_is_missing_and_the_command_that_fixes_it() {
         "{v}"
     );
     // The full table has every backend, and exit 0 when the chosen one is usable.
-    let o = Test::in_home(&home)
+    let mut t = Test::in_home(&home)
         .env_remove("HALAB_BACKEND")
         .arg("doctor")
         .any_status()
-        .stdout_has("netns ")
         .stdout_has("lxd ")
-        .stdout_has("multipass ")
-        .run();
+        .stdout_has("multipass ");
+    t = if cfg!(netns) {
+        t.stdout_has("netns ")
+    } else {
+        t.stdout_lacks("netns")
+    };
+    let o = t.run();
     let out = o.stdout;
     if crate::support::netns_ready("doctor (netns usable)") {
         assert_eq!(o.code, Some(0), "{out}");
         assert!(out.contains("chosen backend: netns (detected"), "{out}");
     }
+}
+
+/// A build without the netns backend (`--no-default-features`, or not for Linux) neither offers
+/// it (help, doctor, detection) nor takes it: asked for it, it says this build has none.
+#[test]
+fn a_build_without_netns_neither_offers_nor_takes_it() {
+    if cfg!(netns) {
+        // This build has it: help offers it.
+        Test::new()
+            .args(["start", "--help"])
+            .stdout_has("netns")
+            .run();
+        return;
+    }
+    Test::new()
+        .args(["start", "--help"])
+        .stdout_has("multipass")
+        .stdout_lacks("netns")
+        .run();
+    let (home, _x) = bare(None);
+    for (env, args) in [
+        (None, &["start", "ch32", "--backend", "netns"][..]),
+        (Some("netns"), &["start", "ch32"]),
+    ] {
+        let mut t = Test::in_home(&home)
+            .env_remove("HALAB_BACKEND")
+            .args(args)
+            .status(2)
+            .stderr_has("this build of halab has no netns backend")
+            .stderr_has("--backend lxd");
+        if let Some(v) = env {
+            t = t.env("HALAB_BACKEND", v);
+        }
+        t.run();
+    }
+    assert!(!home.lab_dir("ch32").exists(), "a lab was recorded");
+    // Nothing set, nothing answers: no backend, and netns is not what it falls back to.
+    let (code, v) = doctor_json(&home, &[], &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["chosen"], serde_json::Value::Null, "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("this build of halab has no netns backend"),
+        "{v}"
+    );
+    let kinds: Vec<&str> = v["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["lxd", "multipass"]);
 }

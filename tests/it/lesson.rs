@@ -701,3 +701,86 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
     assert!(h2.contains("upstream app_servers"), "{h2}");
     destroy_and_check(home, "rt");
 }
+
+/// A trainee's terminal: an interactive bash with job control runs halab, which opens a node's
+/// shell from the menu. The node's bash takes the terminal's foreground process group and
+/// cannot give it back (halab's group is outside the node's PID namespace); halab must take
+/// it back itself, or the next key press stops it ("Stopped") until the trainee types `fg`.
+#[test]
+fn after_a_node_shell_the_runner_still_owns_the_terminal() {
+    let Some(t) = Opening::netns("after_a_node_shell_the_runner_still_owns_the_terminal") else {
+        return;
+    };
+    let home = &t.home;
+    let lab = t.lab("tty");
+    lab.start("ch32", &[]); // build first, without a terminal
+    home.ok(&["--lab", "tty", "solve", "--step", "uptime"]);
+    let mut sh = std::process::Command::new("bash");
+    sh.args(["--norc", "--noprofile", "-i"])
+        .env("HALAB_HOME", home.path())
+        .env("HALAB_BACKEND", "netns")
+        .env("TERM", "xterm")
+        .env("PS1", "trainee$ ")
+        .env_remove("HALAB_LAB")
+        .env_remove("NO_COLOR");
+    let mut p = rexpect::session::spawn_command(sh, Some(30_000)).unwrap();
+    let mut seen = String::new();
+    let mut expect = |p: &mut rexpect::session::PtySession, s: &str| {
+        let got = p
+            .exp_string(s)
+            .unwrap_or_else(|e| panic!("waiting for {s:?}: {e}\nso far:\n{seen}"));
+        seen += &got;
+        seen += s;
+    };
+    expect(&mut p, "trainee$ ");
+    p.send_line("set -m").unwrap();
+    expect(&mut p, "trainee$ ");
+    let halab = assert_cmd::cargo::cargo_bin!("halab");
+    p.send_line(&format!("{} --lab tty start ch32", halab.display()))
+        .unwrap();
+    expect(&mut p, "Step 2/8");
+    expect(&mut p, "Quit (your progress is saved)");
+    // The menu: check, hint, then a shell on each of the step's nodes; the first is lb-01.
+    let key = |p: &mut rexpect::session::PtySession, k: &str| {
+        // Keys sent before the menu switches the terminal to raw mode would be lost.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        p.send(k).unwrap();
+        p.flush().unwrap();
+    };
+    key(&mut p, "\x1b[B");
+    key(&mut p, "\x1b[B");
+    key(&mut p, "\r");
+    expect(&mut p, "root shell on `lb-01`");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    p.send_line("echo on-the-node-$((6*7))").unwrap();
+    expect(&mut p, "on-the-node-42");
+    p.send_line("exit").unwrap();
+    // Back in the lesson: the menu is drawn again and answers the keyboard.
+    expect(&mut p, "Quit (your progress is saved)");
+    key(&mut p, "\r"); // the first item: check this step now
+    expect(&mut p, "lb-01");
+    expect(&mut p, "Quit (your progress is saved)");
+    key(&mut p, "\x1b[A"); // up from the first item wraps to the last: Quit
+    key(&mut p, "\r");
+    expect(&mut p, "picks up at step `nginx-lb`");
+    expect(&mut p, "trainee$ ");
+    // The shell's own job table: halab was never stopped.
+    p.send_line("jobs; echo jobs-listed").unwrap();
+    expect(&mut p, "jobs-listed\r\n");
+    expect(&mut p, "trainee$ ");
+    assert!(!seen.contains("Stopped"), "halab was stopped:\n{seen}");
+    // `halab exec` takes the command as docker and kubectl do, without `--`.
+    let hi = home.ok(&[
+        "--lab",
+        "tty",
+        "exec",
+        "lb-01",
+        "sh",
+        "-c",
+        "echo hi from $(hostname)",
+    ]);
+    assert_eq!(hi, "hi from lb-01\n");
+    p.send_line("exit").unwrap();
+    drop(p);
+    destroy_and_check(home, "tty");
+}

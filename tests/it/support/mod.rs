@@ -93,10 +93,15 @@ pub fn can_run(test: &str, what: &str, ok: bool) -> bool {
     false
 }
 
-/// Root and the lab's daemons installed on the host (the netns backend uses the host's own).
+/// A halab with the netns backend (built with the default `netns` feature, on Linux), root,
+/// and the lab's daemons installed on the host (the netns backend uses the host's own).
 pub fn netns_ready(test: &str) -> bool {
     let have = |b: &str| Path::new(b).exists();
-    can_run(test, "root", is_root())
+    can_run(
+        test,
+        "a halab built with the netns backend (the default feature `netns`, on Linux)",
+        cfg!(netns),
+    ) && can_run(test, "root", is_root())
         && can_run(
             test,
             "nginx, keepalived, postgresql, cron, sudo and curl installed (run `scripts/test`)",
