@@ -528,20 +528,31 @@ fn doctor_names_what_is_missing_and_the_command_that_fixes_it() {
 /// it (help, doctor, detection) nor takes it: asked for it, it says this build has none.
 #[test]
 fn a_build_without_netns_neither_offers_nor_takes_it() {
-    if cfg!(netns) {
-        // This build has it: help offers it.
+    let (home, _x) = bare(None);
+    let home = if cfg!(netns) {
+        // This build has it: help offers it. The build without it is scripts/test's
+        // `--no-default-features` binary, named by HALAB_NO_NETNS_BIN.
         Test::new()
             .args(["start", "--help"])
             .stdout_has("netns")
             .run();
-        return;
-    }
-    Test::new()
+        let bin = std::env::var_os("HALAB_NO_NETNS_BIN").map(std::path::PathBuf::from);
+        if !crate::support::can_run(
+            "a_build_without_netns_neither_offers_nor_takes_it",
+            "HALAB_NO_NETNS_BIN, a halab built with --no-default-features (scripts/test builds it)",
+            bin.as_ref().is_some_and(|b| b.exists()),
+        ) {
+            return;
+        }
+        home.with_bin(bin.unwrap())
+    } else {
+        home
+    };
+    Test::in_home(&home)
         .args(["start", "--help"])
         .stdout_has("multipass")
         .stdout_lacks("netns")
         .run();
-    let (home, _x) = bare(None);
     for (env, args) in [
         (None, &["start", "ch32", "--backend", "netns"][..]),
         (Some("netns"), &["start", "ch32"]),

@@ -229,6 +229,8 @@ pub struct Home {
     pub dir: tempfile::TempDir,
     /// Environment for every halab run of this home (`HALAB_CONTENT`, `PATH`...).
     pub env: Vec<(String, String)>,
+    /// Another halab binary to run (a build with other features); `None`: this build's.
+    pub bin: Option<PathBuf>,
 }
 
 impl Home {
@@ -240,7 +242,14 @@ impl Home {
                 .tempdir()
                 .unwrap(),
             env: Vec::new(),
+            bin: None,
         }
+    }
+
+    /// The same, running the halab binary at `bin` instead of this build's.
+    pub fn with_bin(mut self, bin: PathBuf) -> Home {
+        self.bin = Some(bin);
+        self
     }
 
     /// The same, with `key=value` in every run's environment.
@@ -254,7 +263,10 @@ impl Home {
     }
 
     pub fn cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("halab"));
+        let mut c = match &self.bin {
+            Some(bin) => std::process::Command::new(bin),
+            None => std::process::Command::new(assert_cmd::cargo::cargo_bin!("halab")),
+        };
         // Tests say their backend; without one it is netns, whatever daemons this host runs.
         c.env("HALAB_HOME", self.path())
             .env("NO_COLOR", "1")
