@@ -16,3 +16,4 @@ mod lesson;
 mod lxd;
 mod netns;
 mod no_chapter;
+mod package;
