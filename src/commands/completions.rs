@@ -34,6 +34,13 @@ pub(crate) fn run(a: CompletionsArgs) -> Result<i32> {
     };
     let mut out = Vec::new();
     shell.write_registration("COMPLETE", "halab", "halab", "halab", &mut out)?;
+    if let CompletionShell::Zsh = a.shell {
+        // Installed as `_halab` on fpath (the package's vendor-completions), zsh runs this file
+        // as the body of `_halab` at the first Tab: complete that Tab too, not only the next.
+        out.extend_from_slice(
+            b"if [ \"${funcstack[1]}\" = \"_halab\" ]; then _clap_dynamic_completer_halab \"$@\"; fi\n",
+        );
+    }
     use std::io::Write as _;
     std::io::stdout().write_all(&out)?;
     Ok(0)

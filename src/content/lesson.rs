@@ -890,6 +890,39 @@ mod tests {
     }
 
     #[test]
+    fn the_lessons_services_are_units_on_the_labs_nodes() {
+        let from = "[[services]]\nnodes = [\"lb-01\", \"lb-02\"]\nnames = [\"keepalived\"]";
+        let (_, p) = real_with(
+            from,
+            "[[services]]\nnodes = [\"lb-01\", \"lb-09\"]\nnames = [\"keepalived; reboot\"]",
+        );
+        assert!(p.iter().any(|m| m.contains("no node `lb-09`")), "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("`keepalived; reboot` is not a service")),
+            "{p:#?}"
+        );
+        let (text, _) = real_with(
+            from,
+            &format!(
+                "{from}\n\n[[services]]\nnodes = [\"lb-02\"]\nnames = [\"keepalived\", \"cron\"]"
+            ),
+        );
+        let l = load(
+            Path::new(FILE),
+            text,
+            &LessonRefs {
+                lab: None,
+                solved_steps: None,
+            },
+        );
+        let l = l.expect("loads");
+        assert_eq!(l.services_on("lb-02"), ["keepalived", "cron"]);
+        assert_eq!(l.services_on("lb-01"), ["keepalived"]);
+        assert!(l.services_on("client").is_empty());
+    }
+
+    #[test]
     fn within_is_positive_finite_and_bounded() {
         for bad in ["-1.0", "nan", "0", "601", "inf"] {
             broken(
