@@ -1,11 +1,11 @@
-//! Shell completions and manual pages: the scripts parse in their shells, the names offered come
-//! from the lab on this machine, and every command has a manual page.
+//! The conventions of an ops tool: shell completions (the scripts parse in their shells, the
+//! names offered come from the lab on this machine), a manual page per command, and `-q`/`-v`.
 //!
 //! Must not: build a lab (a lab's record and lab file are written by hand, as `start` leaves them).
 
 use std::path::Path;
 
-use crate::support::{Home, text};
+use crate::support::{Home, Test, text};
 
 const TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny");
 
@@ -141,4 +141,23 @@ fn every_command_has_a_manual_page() {
             .unwrap();
         assert!(text(&o.stdout).contains("halab"), "{}", text(&o.stderr));
     }
+}
+
+#[test]
+fn quiet_keeps_errors_and_refuses_verbose_too() {
+    // -q silences talk, never an error and its hint.
+    Test::new()
+        .args(["-q", "status"])
+        .status(2)
+        .stderr_has("error: there is no lab on this machine")
+        .stderr_has("hint: start one with `halab start LESSON`")
+        .run();
+    Test::new()
+        .args(["-q", "-v", "lessons"])
+        .status(2)
+        .stderr_has("cannot be used with")
+        .run();
+    // Data on stdout is the same under -q.
+    let quiet = Test::new().args(["lessons", "-q"]).run().stdout;
+    assert_eq!(quiet, Test::new().arg("lessons").run().stdout);
 }
