@@ -37,6 +37,12 @@ pub(crate) struct Global {
     /// lowercase letters, digits and `-`, at most 20 characters
     #[arg(long, global = true, value_name = "NAME", env = "HALAB_LAB", value_parser = LabName::parse)]
     pub lab: Option<LabName>,
+    /// Say more: each node's detail in progress (without a terminal, a phase is one line)
+    #[arg(long, short = 'v', global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Say nothing but warnings and errors (no progress, no talk); data on stdout is unchanged
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,6 +119,38 @@ pub(crate) enum Command {
                       Examples:\n  halab validate labs/ch32.toml\n  halab validate labs/ lessons/"
     )]
     Validate(ValidateArgs),
+    /// Print a shell's completion script: commands, options, and the lab's nodes, lessons, steps and drills
+    #[command(
+        after_help = "The script asks `halab` (on PATH) for the names as you type, so they follow the lab.\n\n\
+                      Examples:\n  halab completions bash > ~/.local/share/bash-completion/completions/halab\n  \
+                      halab completions zsh > ~/.zfunc/_halab       # with fpath+=(~/.zfunc) before compinit\n  \
+                      halab completions fish > ~/.config/fish/completions/halab.fish\n\n\
+                      The Debian package installs all three."
+    )]
+    Completions(CompletionsArgs),
+    /// Write halab's manual pages (halab.1, halab-start.1, ...) into DIR (for packaging)
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ManpagesArgs {
+    /// The directory to write the pages into (created if missing)
+    pub dir: PathBuf,
 }
 
 /// `halab doctor --help`: how `start` picks a backend, netns only in a build that has it.
@@ -344,6 +382,16 @@ fn with_examples(cmd: clap::Command, ex: &Examples) -> clap::Command {
         cmd = cmd.mut_subcommand(n, |c| with_examples(c, ex));
     }
     cmd
+}
+
+/// The whole command with its examples filled from the first lesson, as `--help` shows it (for
+/// the manual pages).
+pub(crate) fn command_with_examples() -> clap::Command {
+    let cmd = Cli::command();
+    match Examples::from_content() {
+        Some(ex) => with_examples(cmd, &ex),
+        None => cmd,
+    }
 }
 
 /// Parse the command line; when help is asked for, its examples name the first lesson's own

@@ -39,7 +39,17 @@ mod uptime;
 /// process's exit code (2 for an error, as every command documents).
 pub fn main() -> i32 {
     ui::init_colors();
+    // A shell asking for completions (`COMPLETE=bash halab -- halab shell ...`) is answered here
+    // and the process exits; nothing may be printed before this.
+    clap_complete::CompleteEnv::with_factory(commands::completions::command).complete();
     let cli = cli::parse();
+    ui::set_verbosity(if cli.global.quiet {
+        ui::Verbosity::Quiet
+    } else if cli.global.verbose {
+        ui::Verbosity::Verbose
+    } else {
+        ui::Verbosity::Normal
+    });
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

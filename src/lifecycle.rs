@@ -559,10 +559,15 @@ fn damaged_record_remote(dir: &LabDir) -> Option<String> {
 }
 
 /// One service of a node and whether it runs.
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub(crate) struct ServiceStatus {
+    /// The unit name.
     pub name: String,
+    /// `systemctl is-active` says `active`.
     pub active: bool,
+    /// Why halab asks about it: `role` (the lab's role of the node) or `lesson` (a service the
+    /// lesson has the trainee set up, shown once enabled or running).
+    pub source: &'static str,
 }
 
 #[derive(Serialize)]
@@ -586,10 +591,12 @@ pub(crate) struct LabStatus {
     pub nodes: Vec<NodeStatus>,
 }
 
-/// Ask every node what runs on it and who holds the floating IP.
-pub(crate) fn status(open: &OpenLab) -> Result<LabStatus> {
+/// Ask every node what runs on it (its role's services, and `lesson`'s once set up) and who
+/// holds the floating IP.
+pub(crate) fn status(open: &OpenLab, lesson: Option<&Lesson>) -> Result<LabStatus> {
     let lab = &open.lab;
-    let per_node = crate::parallel::each(&lab.nodes, |n| node_status(&*open.backend, lab, n));
+    let per_node =
+        crate::parallel::each(&lab.nodes, |n| node_status(&*open.backend, lab, lesson, n));
     let holders: Vec<&str> = per_node
         .iter()
         .filter(|(_, v)| *v)
@@ -610,16 +617,73 @@ pub(crate) fn status(open: &OpenLab) -> Result<LabStatus> {
 /// How long `status` waits for a node to say what runs on it.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One shell command that prints a line per service: `systemctl is-active` of each of
+/// `role` and `lesson`, then whether each of `lesson` is enabled (`enabled` or `no`: a unit the
+/// node does not have prints nothing of its own, so the line is written here).
+fn services_query(role: &[String], lesson: &[&str]) -> String {
+    let active: Vec<String> = role
+        .iter()
+        .map(String::as_str)
+        .chain(lesson.iter().copied())
+        .map(shell_quote)
+        .collect();
+    let mut cmd = format!("systemctl is-active {}", active.join(" "));
+    if !lesson.is_empty() {
+        let units: Vec<String> = lesson.iter().map(|u| shell_quote(u)).collect();
+        cmd.push_str(&format!(
+            "; for u in {}; do if systemctl is-enabled --quiet \"$u\" 2>/dev/null; \
+             then echo enabled; else echo no; fi; done",
+            units.join(" ")
+        ));
+    }
+    cmd
+}
+
+/// The services to show from what [`services_query`] printed (`out`; empty when the node did
+/// not answer): every role service, and a lesson service that is active or enabled.
+fn services_from(role: &[String], lesson: &[&str], out: &str) -> Vec<ServiceStatus> {
+    let mut lines = out.lines();
+    let mut active = || lines.next() == Some("active");
+    let mut shown: Vec<ServiceStatus> = role
+        .iter()
+        .map(|s| ServiceStatus {
+            name: s.clone(),
+            active: active(),
+            source: "role",
+        })
+        .collect();
+    let lesson_active: Vec<bool> = lesson.iter().map(|_| active()).collect();
+    let enabled: Vec<bool> = lesson
+        .iter()
+        .map(|_| lines.next() == Some("enabled"))
+        .collect();
+    for ((name, active), enabled) in lesson.iter().zip(lesson_active).zip(enabled) {
+        if (active || enabled) && !role.iter().any(|r| r == name) {
+            shown.push(ServiceStatus {
+                name: name.to_string(),
+                active,
+                source: "lesson",
+            });
+        }
+    }
+    shown
+}
+
 /// One node's status, and whether it holds the floating IP. A node that does not answer shows
-/// its services inactive.
-fn node_status(b: &dyn Backend, lab: &Lab, n: &crate::content::lab::Node) -> (NodeStatus, bool) {
+/// its role's services inactive.
+fn node_status(
+    b: &dyn Backend,
+    lab: &Lab,
+    lesson: Option<&Lesson>,
+    n: &crate::content::lab::Node,
+) -> (NodeStatus, bool) {
     let running = b.is_running(&n.name);
     let role = lab.role_of(n);
     let node = b.node(&n.name);
-    let states = if running && !role.services.is_empty() {
-        let units: Vec<String> = role.services.iter().map(|s| shell_quote(s)).collect();
+    let lesson_services = lesson.map(|l| l.services_on(&n.name)).unwrap_or_default();
+    let states = if running && !(role.services.is_empty() && lesson_services.is_empty()) {
         node.run(
-            &format!("systemctl is-active {}", units.join(" ")),
+            &services_query(&role.services, &lesson_services),
             STATUS_TIMEOUT,
         )
         .map(|o| o.stdout)
@@ -627,15 +691,7 @@ fn node_status(b: &dyn Backend, lab: &Lab, n: &crate::content::lab::Node) -> (No
     } else {
         String::new()
     };
-    let mut lines = states.lines();
-    let services = role
-        .services
-        .iter()
-        .map(|svc| ServiceStatus {
-            name: svc.clone(),
-            active: lines.next() == Some("active"),
-        })
-        .collect();
+    let services = services_from(&role.services, &lesson_services, &states);
     let holds_vip = running
         && lab.vip.as_ref().is_some_and(|vip| {
             node.run(
@@ -668,6 +724,39 @@ mod tests {
             stderr: stderr.into(),
             raw_stdout: stdout.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn status_shows_role_services_and_the_lessons_once_set_up() {
+        let role = vec!["web".to_string()];
+        let q = services_query(&role, &["vrrp", "db"]);
+        assert!(
+            q.starts_with("systemctl is-active web vrrp db; for u in vrrp db;"),
+            "{q}"
+        );
+        assert_eq!(services_query(&role, &[]), "systemctl is-active web");
+        let names = |v: &[ServiceStatus]| {
+            v.iter()
+                .map(|s| format!("{} {} {}", s.name, s.active, s.source))
+                .collect::<Vec<_>>()
+        };
+        // vrrp runs, db is enabled but stopped (a crash shows), neither is the role's.
+        let out = "active\nactive\nfailed\nno\nenabled\n";
+        assert_eq!(
+            names(&services_from(&role, &["vrrp", "db"], out)),
+            ["web true role", "vrrp true lesson", "db false lesson"]
+        );
+        // Never set up: not shown.
+        let out = "inactive\ninactive\ninactive\nno\nno\n";
+        assert_eq!(
+            names(&services_from(&role, &["vrrp", "db"], out)),
+            ["web false role"]
+        );
+        // A node that did not answer: the role's services, inactive.
+        assert_eq!(
+            names(&services_from(&role, &["vrrp"], "")),
+            ["web false role"]
+        );
     }
 
     #[test]

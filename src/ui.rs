@@ -1,13 +1,16 @@
 //! How halab talks to people: `error:` / `hint:` reports with their "Caused by" chain, styled
 //! words, progress displays, and the questions it asks (a yes or no, a menu, a typed answer: the
 //! one place halab prompts). Data goes to stdout; talk, progress, prompts and errors go to
-//! stderr. Colours follow `NO_COLOR` and are off when the stream is not a terminal.
+//! stderr. Colours follow `NO_COLOR` and are off when the stream is not a terminal. How much
+//! talk there is follows the global `-q`/`-v` ([`set_verbosity`]): `-q` leaves only warnings and
+//! errors, `-v` adds each node's detail to the one line a phase prints without a terminal.
 //!
 //! Must not: decide what to do (commands and the library decide; this only renders and asks),
 //! or wait for an answer nobody can give (no terminal: an error naming `--yes` instead).
 
 use std::fmt;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use console::{Style, style};
@@ -37,6 +40,32 @@ impl fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+/// How much halab says on stderr besides warnings and errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    /// `-q`: no talk and no progress.
+    Quiet = 0,
+    /// The default: talk, and one progress line per phase without a terminal.
+    Normal = 1,
+    /// `-v`: also each node's detail.
+    Verbose = 2,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+
+/// Set once at start-up from `-q`/`-v`.
+pub(crate) fn set_verbosity(v: Verbosity) {
+    VERBOSITY.store(v as u8, Ordering::Relaxed);
+}
+
+pub(crate) fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
 
 /// Apply `NO_COLOR` (any value turns colours off) once at start-up.
 pub(crate) fn init_colors() {
@@ -76,8 +105,11 @@ pub(crate) fn report_error(err: &anyhow::Error) {
     }
 }
 
-/// A line of talk on stderr, e.g. "==> building lab `ch32`".
+/// A line of talk on stderr, e.g. "==> building lab `ch32`" (none with `-q`).
 pub(crate) fn say(msg: impl fmt::Display) {
+    if verbosity() == Verbosity::Quiet {
+        return;
+    }
     eprintln!("{} {msg}", style("==>").for_stderr().cyan().bold());
 }
 
@@ -183,11 +215,15 @@ pub(crate) fn ask_text(prompt: &str) -> anyhow::Result<String> {
         .interact_text()?)
 }
 
-/// Progress over a known number of items: a bar on a terminal, plain lines elsewhere. Nothing
-/// is shown until the first message, so work that turns out to be a no-op stays silent.
+/// Progress over a known number of items (a phase: the nodes, their services, a restore).
+/// On a terminal, a bar. Elsewhere (logs, CI), one line when the phase ends, with its summary;
+/// `-v` adds a line when it begins and one per item (what is happening, what is done); `-q`
+/// shows nothing. Nothing is shown until the first message, so work that turns out to be a
+/// no-op stays silent.
 pub(crate) struct Progress {
     label: String,
     total: u64,
+    verbosity: Verbosity,
     bar: std::sync::OnceLock<Option<ProgressBar>>,
 }
 
@@ -196,13 +232,16 @@ impl Progress {
         Progress {
             label: label.to_string(),
             total,
+            verbosity: verbosity(),
             bar: std::sync::OnceLock::new(),
         }
     }
 
     fn shown(&self) -> &Option<ProgressBar> {
         self.bar.get_or_init(|| {
-            if std::io::stderr().is_terminal() {
+            if self.verbosity == Verbosity::Quiet {
+                None
+            } else if std::io::stderr().is_terminal() {
                 let bar = ProgressBar::new(self.total);
                 bar.set_style(
                     ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} [{bar:24.cyan/blue}] {pos}/{len} {wide_msg}")
@@ -213,17 +252,26 @@ impl Progress {
                 bar.enable_steady_tick(Duration::from_millis(100));
                 Some(bar)
             } else {
-                say(format!("{} ({} to do)", self.label, self.total));
+                if self.verbosity == Verbosity::Verbose {
+                    say(format!("{} ({} to do)", self.label, self.total));
+                }
                 None
             }
         })
     }
 
-    /// What is happening now (next to the bar; a line of its own without a terminal).
+    /// A line of detail without a terminal, only with `-v`.
+    fn detail(&self, line: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            eprintln!("    {line}");
+        }
+    }
+
+    /// What is happening now (next to the bar; a line of its own with `-v` and no terminal).
     pub(crate) fn message(&self, msg: &str) {
         match self.shown() {
             Some(b) => b.set_message(msg.to_string()),
-            None => eprintln!("    {msg}"),
+            None => self.detail(msg),
         }
     }
 
@@ -231,19 +279,24 @@ impl Progress {
         match self.shown() {
             Some(b) => {
                 b.inc(1);
+                if self.verbosity == Verbosity::Verbose {
+                    b.println(format!("    {done_item} done"));
+                }
                 b.set_message(format!("{done_item} done"));
             }
-            None => eprintln!("    {done_item} done"),
+            None => self.detail(&format!("{done_item} done")),
         }
     }
 
+    /// The phase's one line: its label and `summary` (none with `-q`).
     pub(crate) fn finish(&self, summary: &str) {
         if let Some(Some(b)) = self.bar.get() {
             b.finish_and_clear();
         }
-        eprintln!("{} {}: {summary}", green("✔"), self.label);
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{} {}: {summary}", green("✔"), self.label);
+        }
     }
-
     /// Stop drawing (before an error is printed).
     pub(crate) fn abandon(&self) {
         if let Some(Some(b)) = self.bar.get() {

@@ -3,6 +3,7 @@
 
 pub(crate) mod alerts;
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod destroy;
 pub(crate) mod doctor;
 pub(crate) mod drill;
@@ -10,6 +11,7 @@ pub(crate) mod exec;
 pub(crate) mod hint;
 pub(crate) mod labs;
 pub(crate) mod lessons;
+pub(crate) mod manpages;
 pub(crate) mod reset;
 pub(crate) mod shell;
 pub(crate) mod solve;
@@ -79,5 +81,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<i32> {
         Command::Drill(a) => drill::run(g, a),
         Command::Lessons => lessons::run(g),
         Command::Validate(a) => validate::run(g, a),
+        Command::Completions(a) => completions::run(a),
+        Command::Manpages(a) => manpages::run(a),
     }
 }

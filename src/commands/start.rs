@@ -20,7 +20,9 @@ pub(crate) fn run(g: &Global, a: StartArgs) -> Result<i32> {
     } else {
         String::new()
     };
-    if s.created + s.restarted == 0 {
+    if ui::verbosity() == ui::Verbosity::Quiet {
+        // `-q`: no summary, no suggestions (the lesson's step below is data, on stdout).
+    } else if s.created + s.restarted == 0 {
         eprintln!(
             "{} lab `{}` is already up ({} nodes on {}); nothing changed",
             ui::green("✔"),
@@ -38,9 +40,8 @@ pub(crate) fn run(g: &Global, a: StartArgs) -> Result<i32> {
             s.elapsed.as_secs_f32()
         );
     }
-    eprintln!("\nUseful now and later:");
     let first = &s.first_node;
-    for (cmd, what) in [
+    let useful = [
         (
             "status".to_string(),
             "see the nodes and their services".to_string(),
@@ -51,11 +52,15 @@ pub(crate) fn run(g: &Global, a: StartArgs) -> Result<i32> {
             "one command on one node".to_string(),
         ),
         ("destroy".to_string(), "remove the lab".to_string()),
-    ] {
-        eprintln!(
-            "  {:<44} {what}",
-            ui::bold(format!("halab{lab_flag} {cmd}"))
-        );
+    ];
+    if ui::verbosity() != ui::Verbosity::Quiet {
+        eprintln!("\nUseful now and later:");
+        for (cmd, what) in useful {
+            eprintln!(
+                "  {:<44} {what}",
+                ui::bold(format!("halab{lab_flag} {cmd}"))
+            );
+        }
     }
     let (open, _catalog, lesson) = super::open_with_lesson(Some(&s.name))?;
     if ui::interactive() {

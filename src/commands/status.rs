@@ -9,7 +9,12 @@ use crate::ui;
 
 pub(crate) fn run(g: &Global, a: StatusArgs) -> Result<i32> {
     let open = OpenLab::open(g.lab.as_ref())?;
-    let st = lifecycle::status(&open)?;
+    // The lesson names services of its own; a lab whose lesson is gone shows its roles' only.
+    let catalog = crate::content::Catalog::load().ok();
+    let lesson = catalog
+        .as_ref()
+        .and_then(|c| c.lesson(&open.record.lesson).ok());
+    let st = lifecycle::status(&open, lesson)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&st)?),
         Format::Text => {
@@ -77,6 +82,7 @@ mod tests {
             services: vec![ServiceStatus {
                 name: "nginx".into(),
                 active: running,
+                source: "role",
             }],
         }
     }

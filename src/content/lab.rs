@@ -337,7 +337,7 @@ fn check_names(
 
 const PACKAGE_HELP: &str = "write one Debian package name per string: lowercase letters, digits, \
      `+`, `-` and `.`, starting with a letter or digit, e.g. `openssh-server` (no options, no spaces)";
-const UNIT_HELP: &str = "write one systemd unit name per string: letters, digits and `:_.@-`, \
+pub(crate) const UNIT_HELP: &str = "write one systemd unit name per string: letters, digits and `:_.@-`, \
      e.g. `ssh` or `getty@tty1` (no spaces, no shell)";
 
 /// Field names per place in a lab file, for "did you mean".

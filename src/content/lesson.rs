@@ -36,6 +36,10 @@ pub struct Lesson {
     /// Files the trainee edits, saved by `halab reset` before the lab is rebuilt.
     #[serde(default)]
     pub edits: Vec<Edit>,
+    /// Services the trainee sets up on some nodes (beyond their roles'), which `halab status`
+    /// shows once they are enabled or running.
+    #[serde(default)]
+    pub services: Vec<Services>,
     /// The steps, in order.
     #[serde(default)]
     pub steps: Vec<Step>,
@@ -50,6 +54,34 @@ pub struct Edit {
     pub nodes: Vec<String>,
     /// Files or directories (absolute paths; templates allowed).
     pub paths: Vec<String>,
+}
+
+/// Services (systemd units) that the lesson has the trainee set up on some nodes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Services {
+    /// The nodes they run on.
+    pub nodes: Vec<String>,
+    /// Unit names, as `systemctl` takes them.
+    pub names: Vec<String>,
+}
+
+impl Lesson {
+    /// The lesson's own services on `node`, in the lesson's order, once each.
+    pub fn services_on(&self, node: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for s in self
+            .services
+            .iter()
+            .filter(|s| s.nodes.iter().any(|n| n == node))
+        {
+            for n in &s.names {
+                if !out.contains(&n.as_str()) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// One step of a lesson.
@@ -268,6 +300,7 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
         [] => struct_fields::<Lesson>(),
         [a, Seg::Index(_)] if key(a, "steps") => struct_fields::<Step>(),
         [a, Seg::Index(_)] if key(a, "edits") => struct_fields::<Edit>(),
+        [a, Seg::Index(_)] if key(a, "services") => struct_fields::<Services>(),
         [a, Seg::Index(_)] if key(a, "drills") => struct_fields::<super::drill::Drill>(),
         [a, Seg::Index(_), b] if key(a, "drills") && key(b, "requests") => {
             struct_fields::<super::drill::Requests>()
@@ -364,7 +397,8 @@ fn check(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     }
 }
 
-/// The lesson's id, its lab's id, and the nodes of its edits.
+/// The lesson's id, its lab's id, the nodes of its edits, and its services: nodes of the lab,
+/// unit names.
 fn check_top_level(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     let root = DocPath::root();
     check_simple_name(doc, &root.key("id"), "lesson id", &l.id, 20);
@@ -383,6 +417,20 @@ fn check_top_level(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
     for (ep, e) in root.items("edits", &l.edits) {
         for (np, n) in ep.items("nodes", &e.nodes) {
             check_node_ref(refs.lab, doc, &np, n);
+        }
+    }
+    for (sp, s) in root.items("services", &l.services) {
+        for (np, n) in sp.items("nodes", &s.nodes) {
+            check_node_ref(refs.lab, doc, &np, n);
+        }
+        for (up, u) in sp.items("names", &s.names) {
+            if !super::lab::is_unit_name(u) {
+                doc.error(
+                    &up,
+                    format!("`{u}` is not a service (systemd unit) name"),
+                    Some(super::lab::UNIT_HELP.into()),
+                );
+            }
         }
     }
 }
@@ -839,6 +887,39 @@ mod tests {
     #[test]
     fn the_real_lesson_loads() {
         assert!(problems(REAL).is_empty(), "{:#?}", problems(REAL));
+    }
+
+    #[test]
+    fn the_lessons_services_are_units_on_the_labs_nodes() {
+        let from = "[[services]]\nnodes = [\"lb-01\", \"lb-02\"]\nnames = [\"keepalived\"]";
+        let (_, p) = real_with(
+            from,
+            "[[services]]\nnodes = [\"lb-01\", \"lb-09\"]\nnames = [\"keepalived; reboot\"]",
+        );
+        assert!(p.iter().any(|m| m.contains("no node `lb-09`")), "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("`keepalived; reboot` is not a service")),
+            "{p:#?}"
+        );
+        let (text, _) = real_with(
+            from,
+            &format!(
+                "{from}\n\n[[services]]\nnodes = [\"lb-02\"]\nnames = [\"keepalived\", \"cron\"]"
+            ),
+        );
+        let l = load(
+            Path::new(FILE),
+            text,
+            &LessonRefs {
+                lab: None,
+                solved_steps: None,
+            },
+        );
+        let l = l.expect("loads");
+        assert_eq!(l.services_on("lb-02"), ["keepalived", "cron"]);
+        assert_eq!(l.services_on("lb-01"), ["keepalived"]);
+        assert!(l.services_on("client").is_empty());
     }
 
     #[test]

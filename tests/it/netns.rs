@@ -600,3 +600,74 @@ fn destroy_of_a_lab_with_a_damaged_record_finds_what_it_left() {
     }
     assert_eq!(leftovers(home, "tx", &namespaces), Vec::<String>::new());
 }
+
+/// Progress without a terminal is one line per phase; `-v` adds each node, `-q` prints nothing.
+/// `status` shows a service the lesson names once the trainee runs it, in text and JSON.
+#[test]
+fn progress_is_a_line_per_phase_and_status_shows_the_lessons_services() {
+    let Some(t) =
+        Opening::netns("progress_is_a_line_per_phase_and_status_shows_the_lessons_services")
+    else {
+        return;
+    };
+    let t = t.tiny();
+    let home = &t.home;
+    let lab = t.lab("pl");
+    let o = lab.start("tiny", &[]);
+    let err = text(&o.stderr);
+    eprintln!("---- start\n{err}");
+    // Between the talk before the build and the summary after it: the phases, a line each.
+    let lines: Vec<&str> = err.lines().collect();
+    let from = lines
+        .iter()
+        .position(|l| l.starts_with("==> building lab"))
+        .unwrap();
+    let to = lines
+        .iter()
+        .position(|l| l.starts_with("✔ lab `pl` is up"))
+        .unwrap();
+    assert_eq!(
+        lines[from + 1..to],
+        [
+            "✔ nodes: 2 created, 0 restarted",
+            "✔ services: every node is in its starting state"
+        ],
+        "one line per phase:\n{err}"
+    );
+
+    // -v: the node's own lines; -q: none at all.
+    halab::crash_node(home.path(), "pl", "netns", "peer").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let err = text(&lab.start("tiny", &["-v"]).stderr);
+    eprintln!("---- start -v\n{err}");
+    assert!(err.contains("0 created, 1 restarted"), "{err}");
+    assert!(err.contains("    peer done"), "{err}");
+    halab::crash_node(home.path(), "pl", "netns", "peer").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let o = home.run(&["-q", "--lab", "pl", "start", "tiny"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stderr), "", "-q prints nothing");
+    assert_eq!(status_json(home, "pl")["nodes"][1]["running"], true);
+
+    // The lesson's service on box: not shown until it runs, then shown as the lesson's.
+    let box_services = |home: &Home| status_json(home, "pl")["nodes"][0]["services"].clone();
+    assert_eq!(box_services(home), serde_json::json!([]));
+    home.ok(&[
+        "--lab",
+        "pl",
+        "exec",
+        "box",
+        "--",
+        "sh",
+        "-c",
+        "cp /dev/stdin /usr/local/bin/halab-tiny-web <<'E'\n#!/bin/sh\nexec sleep 600\nE\n\
+         chmod 755 /usr/local/bin/halab-tiny-web && systemctl start halab-tiny-web",
+    ]);
+    assert_eq!(
+        box_services(home),
+        serde_json::json!([{"name": "halab-tiny-web", "active": true, "source": "lesson"}])
+    );
+    let table = home.ok(&["--lab", "pl", "status"]);
+    let line = table.lines().find(|l| l.starts_with("box ")).unwrap();
+    assert!(line.contains("halab-tiny-web ✔"), "{table}");
+}

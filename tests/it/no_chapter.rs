@@ -1,8 +1,9 @@
 //! No chapter in Rust: reads the ch32 lab and lesson for the names a chapter brings (node names,
-//! every IPv4 address, the services and packages of its roles, step ids, drill ids and drill run
-//! ids), then scans every `src/**/*.rs` (comments and strings included, `#[cfg(test)]` modules
-//! excluded) and fails naming `file:line` of each hit. What moved out of Rust into the content
-//! is tested here too: the lesson's own VRRP figure (its awk) still follows RFC 3768.
+//! every IPv4 address, the services and packages of its roles, the lesson's own services, step
+//! ids, drill ids and drill run ids), then scans every `src/**/*.rs` (comments and strings
+//! included, `#[cfg(test)]` modules excluded) and fails naming `file:line` of each hit. What
+//! moved out of Rust into the content is tested here too: the lesson's own VRRP figure (its awk)
+//! still follows RFC 3768.
 //!
 //! Must not: compile or load the crate (it reads text only), or hard-code the names it looks for
 //! (they come from the content, so a renamed node is still found).
@@ -82,6 +83,11 @@ fn chapter_words() -> BTreeSet<String> {
     words.extend(ids(drills));
     for d in drills.and_then(|d| d.as_array()).into_iter().flatten() {
         words.extend(ids(d.get("runs")));
+    }
+    // The services the lesson has the trainee set up (`[[services]]`), beyond the roles'.
+    let services = lesson.get("services").and_then(|s| s.as_array());
+    for s in services.into_iter().flatten() {
+        words.extend(strings_at(s, "names").into_iter().map(str::to_string));
     }
     for (w, _) in ALLOWED {
         words.remove(*w);
