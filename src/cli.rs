@@ -221,10 +221,14 @@ pub(crate) struct StatusArgs {
 #[derive(Args, Debug)]
 pub(crate) struct ExecArgs {
     /// The node to run on (a name `halab status` lists)
+    // Indexes fixed: completions (commands/completions.rs) re-add `node`, which would otherwise
+    // move it behind the command words.
+    #[arg(index = 1)]
     pub node: String,
     /// The command and its arguments, after `--` or straight after the node (as docker and
     /// kubectl take them): everything from the first word on is the command's
     #[arg(
+        index = 2,
         required = true,
         trailing_var_arg = true,
         allow_hyphen_values = true,

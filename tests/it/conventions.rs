@@ -85,11 +85,15 @@ fn completion_offers_the_labs_own_names() {
         "{nodes:?}"
     );
     assert_eq!(complete(&home, &["halab", "shell", "pe"]), ["peer"]);
+    assert_eq!(complete(&home, &["halab", "exec", "pe"]), ["peer"]);
     // Steps and drills from its lesson, lessons from the content, labs from the home.
-    assert_eq!(complete(&home, &["halab", "check", "--step", ""]), ["mark"]);
+    assert_eq!(
+        complete(&home, &["halab", "check", "--step", ""]),
+        ["mark", "note"]
+    );
     assert_eq!(
         complete(&home, &["halab", "--lab", "zz", "reset", "--to", ""]),
-        ["mark"]
+        ["mark", "note"]
     );
     let drills = complete(&home, &["halab", "drill", ""]);
     assert!(
