@@ -38,6 +38,15 @@ fn lessons_lists_ch32_with_its_lab() {
         .run()
         .stdout;
     assert!(out.starts_with("ch32"), "{out}");
+    // A lesson that names no source book says nothing of one.
+    Test::new()
+        .env(
+            "HALAB_CONTENT",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny"),
+        )
+        .arg("lessons")
+        .stdout_has("tiny     a tiny lesson  (lab `tiny`, 2 nodes)")
+        .run();
 }
 
 #[test]
