@@ -214,6 +214,9 @@ pub(crate) struct CheckArgs {
     /// Also grade the latest result of each drill (`halab drill`) against the lesson's limits
     #[arg(long)]
     pub drills: bool,
+    /// Show every line a failing check's command printed, as it came (text output)
+    #[arg(long)]
+    pub verbose: bool,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 }
