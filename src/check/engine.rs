@@ -471,17 +471,19 @@ impl Tries<'_> {
     fn until(&self, limit: Duration, settle: Duration, step_failed: &dyn Fn() -> bool) -> Tried {
         let deadline = Instant::now() + limit;
         let mut last: Option<Tried> = None;
-        // When the output the last try showed was first seen.
+        // When the last try's output was first seen (the start of that try).
         let mut since = Instant::now();
         loop {
             let began = Instant::now();
             let mut tried = self.once();
             let now = Instant::now();
             let previous = last.take();
-            match &previous {
-                Some(p) if p.passed && tried.passed => return tried,
-                Some(p) if p.same_as(&tried) => {}
-                _ => since = began,
+            let same = previous.as_ref().is_some_and(|p| p.same_as(&tried));
+            if tried.passed && previous.is_some_and(|p| p.passed) {
+                return tried;
+            }
+            if !same {
+                since = began;
             }
             if !tried.passed {
                 let unchanged = now.duration_since(since);
@@ -492,7 +494,8 @@ impl Tries<'_> {
                     tried.why += " (not tried again: another check of this step fails)";
                     return tried;
                 }
-                if unchanged >= settle {
+                // The same on two tries or more (one slow try alone says nothing of change).
+                if same && unchanged >= settle {
                     tried.why += &format!(
                         " (the same answer for {} s of tries: stopped early)",
                         settle.as_secs_f64()
@@ -710,6 +713,25 @@ message = "m"
             6,
             "4 failing tries, then 2 passing"
         );
+    }
+
+    #[test]
+    fn one_slow_try_is_not_an_unchanged_output() {
+        // Each try takes longer than `settle`: only a second try with the same answer stops it.
+        let answer = |_: &str, n: usize| {
+            std::thread::sleep(Duration::from_millis(400));
+            if n == 0 {
+                printed("starting\n")
+            } else {
+                printed("app-01\n")
+            }
+        };
+        let b = Scripted::new(&answer);
+        let c = check(&format!(
+            "{PROBE}expect = {{ every_line = \"app-0[1-3]\", within = 30.0, settle = 0.2 }}"
+        ));
+        assert!(run_check(&b, &c, &ctx(), &never_failed).passed);
+        assert_eq!(b.runs_of("probe").len(), 3);
     }
 
     #[test]
