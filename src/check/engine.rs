@@ -362,13 +362,14 @@ impl Tried {
     }
 }
 
-/// All of stdout, then all of stderr (on a line of its own).
+/// All of stdout, then all of stderr (on a line of its own), without trailing blank space.
 fn both(out: &Output) -> String {
-    if out.stdout.is_empty() || out.stdout.ends_with('\n') || out.stderr.is_empty() {
+    let all = if out.stdout.is_empty() || out.stdout.ends_with('\n') || out.stderr.is_empty() {
         format!("{}{}", out.stdout, out.stderr)
     } else {
         format!("{}\n{}", out.stdout, out.stderr)
-    }
+    };
+    all.trim_end().to_string()
 }
 
 /// Run one check: before, the command (retried until `within`, unless `step_failed` says its
