@@ -37,7 +37,8 @@ pub(crate) struct Global {
     /// lowercase letters, digits and `-`, at most 20 characters
     #[arg(long, global = true, value_name = "NAME", env = "HALAB_LAB", value_parser = LabName::parse)]
     pub lab: Option<LabName>,
-    /// Say more: each node's detail in progress (without a terminal, a phase is one line)
+    /// Say more: each node's detail in progress (without a terminal, a phase is one line);
+    /// for `check`, every line a failing check's command printed, as it came
     #[arg(long, short = 'v', global = true, conflicts_with = "quiet")]
     pub verbose: bool,
     /// Say nothing but warnings and errors (no progress, no talk); data on stdout is unchanged

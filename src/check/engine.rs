@@ -1,7 +1,10 @@
-//! Running a lesson's checks on a lab: every check that leaves the lab alone runs concurrently;
-//! checks with `before`/`after` commands (they break something on purpose) run one at a time
-//! afterwards. "Eventually" checks retry until their deadline. A command that fails is a failed
-//! check, never an error; so is a node that does not answer.
+//! Running a lesson's checks on a lab: every check that leaves the lab alone runs concurrently,
+//! except that a check starts only once the checks it `runs_after` have finished; checks with
+//! `before`/`after` commands (they break something on purpose) run one at a time afterwards, and
+//! not at all when another check of their step has failed. "Eventually" checks retry until their
+//! deadline, stop early when their output stays the same for `settle` seconds, and pass only on
+//! two passing tries in a row. A command that fails is a failed check, never an error; so is a
+//! node that does not answer.
 //!
 //! Steps whose state a later step replaced on purpose (`superseded_by`), and `live` steps on a
 //! full check, show their recorded pass instead of running again. Passing steps are recorded.
@@ -30,6 +33,9 @@ use crate::state::{self, LabLock, LabRecord};
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Pause between tries of an "eventually" check.
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
+/// How long a failing "eventually" check's output may stay the same before it stops trying,
+/// unless its `settle` says otherwise.
+const DEFAULT_SETTLE: Duration = Duration::from_secs(2);
 
 /// Grade the lab: every step, or only `only` (always run, whatever was recorded).
 pub(crate) fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Result<GradedLab> {
@@ -56,6 +62,11 @@ pub(crate) fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Resu
                 let n = todo.iter().filter(|t| t.step == i).count();
                 StepOutcome::of(&s.id, &s.title, ran.by_ref().take(n).collect())
             })
+        })
+        .zip(&steps)
+        .map(|(o, s)| StepOutcome {
+            number: lesson.step_index(&s.id).map(|i| i + 1),
+            ..o
         })
         .collect();
     let graded = GradedLab::new(&open.dir.name.to_string(), &lesson.id, outcomes);
@@ -115,8 +126,9 @@ fn hold_if_disruptive(
     Ok(Some(open.dir.lock(&purpose)?))
 }
 
-/// Run `todo`: the checks that leave the lab alone all at once, then the disruptive ones one at
-/// a time. The outcomes are in `todo`'s order.
+/// Run `todo`: the checks that leave the lab alone all at once (each after the checks of its
+/// step it `runs_after`), then the disruptive ones one at a time, in the lesson's order, unless
+/// their step has failed already. The outcomes are in `todo`'s order.
 fn run_checks(backend: &dyn Backend, ctx: &Context, todo: &[Todo]) -> Vec<CheckOutcome> {
     // Steps with a check that failed for good: their "eventually" checks stop retrying (the
     // step fails whatever they would show), so a fresh lab is graded in seconds, not a minute.
@@ -129,17 +141,83 @@ fn run_checks(backend: &dyn Backend, ctx: &Context, todo: &[Todo]) -> Vec<CheckO
         }
         o
     };
-    let quiet: Vec<(usize, &Todo)> = todo
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !t.disruptive)
-        .collect();
-    let mut ran: Vec<(usize, CheckOutcome)> = parallel::each(quiet, |(k, t)| (k, run(t)));
-    for (k, t) in todo.iter().enumerate().filter(|(_, t)| t.disruptive) {
-        ran.push((k, run(t)));
+    let waves = waves(todo);
+    let mut ran: Vec<(usize, CheckOutcome)> = Vec::new();
+    for wave in waves.quiet {
+        ran.extend(parallel::each(wave, |k| (k, run(&todo[k]))));
+    }
+    for k in waves.one_at_a_time {
+        let t = &todo[k];
+        let failed = failed_steps.lock().expect("failed steps").contains(&t.step);
+        let o = if failed {
+            skipped(t.check, ctx)
+        } else {
+            run(t)
+        };
+        ran.push((k, o));
     }
     ran.sort_by_key(|(k, _)| *k);
     ran.into_iter().map(|(_, o)| o).collect()
+}
+
+/// The order `todo` runs in (indices into it).
+#[derive(Debug, Default, PartialEq)]
+struct Waves {
+    /// Checks that leave the lab alone: each wave all at once, after the wave before it.
+    quiet: Vec<Vec<usize>>,
+    /// Checks that break something on purpose, and those that run after one: one at a time.
+    one_at_a_time: Vec<usize>,
+}
+
+/// Waves of `todo`: a quiet check goes one wave after the latest check it runs after (of its
+/// step; validation keeps those earlier in the step, so the lesson's order is already a valid
+/// order), a check that runs after a disruptive one is run one at a time as well.
+fn waves(todo: &[Todo]) -> Waves {
+    let mut wave_of: Vec<Option<usize>> = Vec::with_capacity(todo.len());
+    let mut w = Waves::default();
+    for (k, t) in todo.iter().enumerate() {
+        let deps: Vec<usize> = t
+            .check
+            .runs_after
+            .iter()
+            .filter_map(|id| (0..k).find(|&j| todo[j].step == t.step && todo[j].check.id == *id))
+            .collect();
+        let after_disruptive = deps.iter().any(|&j| wave_of[j].is_none());
+        if t.disruptive || after_disruptive {
+            wave_of.push(None);
+            w.one_at_a_time.push(k);
+            continue;
+        }
+        let wave = deps
+            .iter()
+            .filter_map(|&j| wave_of[j])
+            .map(|x| x + 1)
+            .max()
+            .unwrap_or(0);
+        if w.quiet.len() <= wave {
+            w.quiet.resize_with(wave + 1, Vec::new);
+        }
+        w.quiet[wave].push(k);
+        wave_of.push(Some(wave));
+    }
+    w
+}
+
+/// What a disruptive check of a step that failed already shows: it was not run.
+fn skipped(check: &Check, ctx: &Context) -> CheckOutcome {
+    let ctx = ctx.with_run_id("not-run");
+    let render = |t: &str| ctx.render(t).unwrap_or_else(|_| t.to_string());
+    let what = Subject {
+        id: check.id.clone(),
+        title: render(&check.title),
+        node: check.node.clone(),
+        command: render(&check.run),
+        expected: describe(&check.expect),
+    };
+    CheckOutcome::skipped(
+        what,
+        "not run: it breaks something on purpose, and runs once the step's other checks pass",
+    )
 }
 
 /// Record the steps that passed just now, and the check's tally.
@@ -273,10 +351,25 @@ impl Tried {
             } else {
                 out.status_text()
             },
-            output: trim_output(&format!("{}{}", out.stdout, out.stderr)),
+            output: both(out),
             why: verdict.err().unwrap_or_default(),
         }
     }
+
+    /// Whether `other` came back exactly as this try did.
+    fn same_as(&self, other: &Tried) -> bool {
+        self.passed == other.passed && self.status == other.status && self.output == other.output
+    }
+}
+
+/// All of stdout, then all of stderr (on a line of its own), without trailing blank space.
+fn both(out: &Output) -> String {
+    let all = if out.stdout.is_empty() || out.stdout.ends_with('\n') || out.stderr.is_empty() {
+        format!("{}{}", out.stdout, out.stderr)
+    } else {
+        format!("{}\n{}", out.stdout, out.stderr)
+    };
+    all.trim_end().to_string()
 }
 
 /// Run one check: before, the command (retried until `within`, unless `step_failed` says its
@@ -319,15 +412,30 @@ pub(crate) fn run_check(
         Ok(()) => {
             // Validation keeps `within` finite and positive; anything else means no retry,
             // never a panic. Its time runs from the check's start, `before` included.
-            let within = Duration::try_from_secs_f64(check.expect.within.unwrap_or(0.0))
-                .unwrap_or(Duration::ZERO);
+            let secs = |v: Option<f64>| {
+                v.and_then(|v| Duration::try_from_secs_f64(v).ok())
+                    .unwrap_or(Duration::ZERO)
+            };
+            let within = secs(check.expect.within);
+            let settle = check
+                .expect
+                .settle
+                .map_or(DEFAULT_SETTLE, |s| secs(Some(s)));
             let tries = Tries {
                 backend,
                 node: &check.node,
                 command: &what.command,
                 expect: &expect,
             };
-            tries.until(within.saturating_sub(started.elapsed()), step_failed)
+            if within.is_zero() {
+                tries.once()
+            } else {
+                tries.until(
+                    within.saturating_sub(started.elapsed()),
+                    settle,
+                    step_failed,
+                )
+            }
         }
     };
     if let Err(e) = run_commands(backend, &ctx, &check.after) {
@@ -354,24 +462,51 @@ struct Tries<'a> {
 }
 
 impl Tries<'_> {
-    /// Try until it passes or `limit` passes; once `step_failed`, a failed try is the last.
-    fn until(&self, limit: Duration, step_failed: &dyn Fn() -> bool) -> Tried {
+    fn once(&self) -> Tried {
+        Tried::of(&run_on(self.backend, self.node, self.command), self.expect)
+    }
+
+    /// Try until it passes on two tries in a row, or `limit` passes, or a failing output has
+    /// stayed the same for `settle`; once `step_failed`, a failed try is the last. A pass on
+    /// the last try is confirmed by one more, even past `limit`.
+    fn until(&self, limit: Duration, settle: Duration, step_failed: &dyn Fn() -> bool) -> Tried {
         let deadline = Instant::now() + limit;
-        let mut last = None;
-        let polled = parallel::poll(limit, RETRY_PAUSE, || {
-            let mut tried = Tried::of(&run_on(self.backend, self.node, self.command), self.expect);
-            // Only a try that would be followed by another is cut short (and says so).
-            if !tried.passed && Instant::now() < deadline && step_failed() {
-                tried.why += " (not tried again: another check of this step fails)";
-                return Some(tried);
+        let mut last: Option<Tried> = None;
+        // When the last try's output was first seen (the start of that try).
+        let mut since = Instant::now();
+        loop {
+            let began = Instant::now();
+            let mut tried = self.once();
+            let now = Instant::now();
+            let previous = last.take();
+            let same = previous.as_ref().is_some_and(|p| p.same_as(&tried));
+            if tried.passed && previous.is_some_and(|p| p.passed) {
+                return tried;
             }
-            if tried.passed {
-                return Some(tried);
+            if !same {
+                since = began;
+            }
+            if !tried.passed {
+                let unchanged = now.duration_since(since);
+                if now >= deadline {
+                    return tried;
+                }
+                if step_failed() {
+                    tried.why += " (not tried again: another check of this step fails)";
+                    return tried;
+                }
+                // The same on two tries or more (one slow try alone says nothing of change).
+                if same && unchanged >= settle {
+                    tried.why += &format!(
+                        " (the same answer for {} s of tries: stopped early)",
+                        settle.as_secs_f64()
+                    );
+                    return tried;
+                }
             }
             last = Some(tried);
-            None
-        });
-        polled.ready().or(last).expect("poll tries at least once")
+            std::thread::sleep(RETRY_PAUSE);
+        }
     }
 }
 
@@ -393,4 +528,444 @@ pub(crate) fn trim_output(s: &str) -> String {
         });
     }
     out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::backend::{LabSpec, NodeUp};
+    use crate::check::report;
+    use crate::content::template::Facts;
+    use crate::ui::Progress;
+
+    /// What a scripted node answers to the `n`th run of `script` (counted per script).
+    type Answer = dyn Fn(&str, usize) -> Output + Sync;
+
+    /// A backend whose nodes answer from a script, and which records what ran and when.
+    struct Scripted<'a> {
+        answer: &'a Answer,
+        /// (script, started, finished) of every run.
+        ran: Mutex<Vec<(String, Instant, Instant)>>,
+        counts: Mutex<BTreeMap<String, usize>>,
+    }
+
+    impl<'a> Scripted<'a> {
+        fn new(answer: &'a Answer) -> Self {
+            Scripted {
+                answer,
+                ran: Mutex::new(Vec::new()),
+                counts: Mutex::new(BTreeMap::new()),
+            }
+        }
+        fn runs_of(&self, script: &str) -> Vec<(Instant, Instant)> {
+            let ran = self.ran.lock().unwrap();
+            ran.iter()
+                .filter(|(s, _, _)| s == script)
+                .map(|(_, a, b)| (*a, *b))
+                .collect()
+        }
+    }
+
+    impl Backend for Scripted<'_> {
+        fn exec(
+            &self,
+            _node: &str,
+            argv: &[String],
+            _stdin: Option<Vec<u8>>,
+            _timeout: Option<Duration>,
+        ) -> Result<Output> {
+            let script = argv.last().unwrap().clone();
+            let n = {
+                let mut c = self.counts.lock().unwrap();
+                let n = c.entry(script.clone()).or_default();
+                *n += 1;
+                *n - 1
+            };
+            let began = Instant::now();
+            let out = (self.answer)(&script, n);
+            self.ran
+                .lock()
+                .unwrap()
+                .push((script, began, Instant::now()));
+            Ok(out)
+        }
+        fn host_packages(&self) -> Vec<String> {
+            unreachable!()
+        }
+        fn prepare(&self, _: &LabSpec, _: bool) -> Result<()> {
+            unreachable!()
+        }
+        fn facts(&self, _: &LabSpec) -> Result<Facts> {
+            unreachable!()
+        }
+        fn up(
+            &self,
+            _: &LabSpec,
+            _: &BTreeSet<String>,
+            _: &Progress,
+        ) -> Result<BTreeMap<String, NodeUp>> {
+            unreachable!()
+        }
+        fn exec_attached(&self, _: &str, _: &[String], _: &[(&str, &str)]) -> Result<i32> {
+            unreachable!()
+        }
+        fn is_running(&self, _: &str) -> bool {
+            unreachable!()
+        }
+        fn crash_node(&self, _: &str) -> Result<()> {
+            unreachable!()
+        }
+        fn snapshot(&self, _: &[String]) -> Result<bool> {
+            unreachable!()
+        }
+        fn restore(&self, _: &[String], _: &Progress) -> Result<Vec<String>> {
+            unreachable!()
+        }
+        fn leftovers(&self) -> Result<Vec<String>> {
+            unreachable!()
+        }
+        fn down(&self) -> Result<()> {
+            unreachable!()
+        }
+        fn purge_cache(&self) -> Result<usize> {
+            unreachable!()
+        }
+    }
+
+    fn printed(stdout: &str) -> Output {
+        Output {
+            code: Some(0),
+            stdout: stdout.into(),
+            ..Default::default()
+        }
+    }
+
+    fn ctx() -> Context {
+        let lab = crate::content::lab::load(
+            Path::new("labs/ch32.toml"),
+            crate::content::lab::tests::REAL.into(),
+        )
+        .unwrap();
+        Context::example(&lab)
+    }
+
+    /// A step of checks from TOML (`[[checks]]` tables).
+    fn step(checks: &str) -> Step {
+        toml::from_str(&format!(
+            "id = \"s\"\ntitle = \"t\"\nprose = \"p\"\n{checks}"
+        ))
+        .unwrap()
+    }
+
+    fn check(toml_text: &str) -> Check {
+        step(&format!("[[checks]]\n{toml_text}")).checks.remove(0)
+    }
+
+    fn never_failed() -> bool {
+        false
+    }
+
+    const PROBE: &str = r#"id = "probe"
+title = "probe"
+node = "client"
+run = "probe"
+message = "m"
+"#;
+
+    #[test]
+    fn a_failing_check_whose_output_stays_the_same_stops_early() {
+        let answer = |_: &str, _: usize| printed("<html>Welcome to nginx!</html>\n");
+        let b = Scripted::new(&answer);
+        let c = check(&format!(
+            "{PROBE}expect = {{ every_line = \"app-0[1-3]\", within = 60.0, settle = 0.5 }}"
+        ));
+        let started = Instant::now();
+        let o = run_check(&b, &c, &ctx(), &never_failed);
+        assert!(!o.passed);
+        assert!(o.why.contains("stopped early"), "{}", o.why);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "waited out `within`"
+        );
+        assert!(b.runs_of("probe").len() >= 2, "tried once only");
+    }
+
+    #[test]
+    fn a_changing_output_is_tried_until_it_passes_twice_in_a_row() {
+        // Starting up (a different answer each time), then the right answer.
+        let answer = |_: &str, n: usize| {
+            if n < 4 {
+                printed(&format!("starting {n}\n"))
+            } else {
+                printed("app-01\n")
+            }
+        };
+        let b = Scripted::new(&answer);
+        let c = check(&format!(
+            "{PROBE}expect = {{ every_line = \"app-0[1-3]\", within = 60.0, settle = 0.3 }}"
+        ));
+        let o = run_check(&b, &c, &ctx(), &never_failed);
+        assert!(o.passed, "{o:?}");
+        assert_eq!(
+            b.runs_of("probe").len(),
+            6,
+            "4 failing tries, then 2 passing"
+        );
+    }
+
+    #[test]
+    fn one_slow_try_is_not_an_unchanged_output() {
+        // Each try takes longer than `settle`: only a second try with the same answer stops it.
+        let answer = |_: &str, n: usize| {
+            std::thread::sleep(Duration::from_millis(400));
+            if n == 0 {
+                printed("starting\n")
+            } else {
+                printed("app-01\n")
+            }
+        };
+        let b = Scripted::new(&answer);
+        let c = check(&format!(
+            "{PROBE}expect = {{ every_line = \"app-0[1-3]\", within = 30.0, settle = 0.2 }}"
+        ));
+        assert!(run_check(&b, &c, &ctx(), &never_failed).passed);
+        assert_eq!(b.runs_of("probe").len(), 3);
+    }
+
+    #[test]
+    fn a_pass_that_does_not_hold_is_a_failure() {
+        // Old workers answer once, then the new configuration shows.
+        let answer = |_: &str, n: usize| {
+            if n == 0 {
+                printed("app-01\napp-02\napp-03\n")
+            } else {
+                printed("app-01\napp-02\n")
+            }
+        };
+        let b = Scripted::new(&answer);
+        let c = check(&format!(
+            "{PROBE}expect = {{ distinct_lines = 3, within = 30.0, settle = 0.3 }}"
+        ));
+        let o = run_check(&b, &c, &ctx(), &never_failed);
+        assert!(!o.passed, "{o:?}");
+        assert!(
+            o.why.contains("3 distinct lines expected, got 2"),
+            "{}",
+            o.why
+        );
+        // Without `within` a check is tried once, and one pass is enough.
+        let b = Scripted::new(&answer);
+        let c = check(&format!("{PROBE}expect = {{ distinct_lines = 3 }}"));
+        assert!(run_check(&b, &c, &ctx(), &never_failed).passed);
+        assert_eq!(b.runs_of("probe").len(), 1);
+    }
+
+    const ORDERED: &str = r#"
+[[checks]]
+id = "reload"
+title = "reload"
+node = "lb"
+run = "reload"
+message = "m"
+
+[[checks]]
+id = "other"
+title = "other"
+node = "lb"
+run = "other"
+message = "m"
+
+[[checks]]
+id = "probe"
+title = "probe"
+node = "client"
+run = "probe"
+message = "m"
+runs_after = ["reload"]
+
+[[checks]]
+id = "breaks"
+title = "breaks"
+node = "client"
+run = "breaks"
+message = "m"
+before = [{ node = "app", run = "stop" }]
+after = [{ node = "app", run = "start" }]
+"#;
+
+    fn todo_of(s: &Step) -> Vec<Todo<'_>> {
+        let steps = vec![s];
+        checks_to_run(&steps, &[None])
+    }
+
+    #[test]
+    fn checks_run_after_the_checks_they_name() {
+        let s = step(ORDERED);
+        let todo = todo_of(&s);
+        assert_eq!(
+            waves(&todo),
+            Waves {
+                quiet: vec![vec![0, 1], vec![2]],
+                one_at_a_time: vec![3],
+            }
+        );
+        // The probe starts once the reload (slow) has finished, not with it.
+        let answer = |script: &str, _: usize| {
+            if script == "reload" {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            printed("ok\n")
+        };
+        let b = Scripted::new(&answer);
+        let out = run_checks(&b, &ctx(), &todo);
+        assert!(out.iter().all(|o| o.passed), "{out:?}");
+        let (_, reloaded) = b.runs_of("reload")[0];
+        let (probed, _) = b.runs_of("probe")[0];
+        assert!(probed >= reloaded, "the probe ran while the reload did");
+        // A check after a disruptive one runs one at a time too, after it.
+        let s = step(&format!(
+            "{ORDERED}\n[[checks]]\nid = \"late\"\ntitle = \"l\"\nnode = \"c\"\nrun = \"late\"\nmessage = \"m\"\nruns_after = [\"breaks\"]\n"
+        ));
+        assert_eq!(waves(&todo_of(&s)).one_at_a_time, vec![3, 4]);
+    }
+
+    #[test]
+    fn a_check_that_breaks_the_lab_is_not_run_once_its_step_failed() {
+        let answer = |script: &str, _: usize| {
+            if script == "other" {
+                Output {
+                    code: Some(1),
+                    ..Default::default()
+                }
+            } else {
+                printed("ok\n")
+            }
+        };
+        let b = Scripted::new(&answer);
+        let s = step(ORDERED);
+        let out = run_checks(&b, &ctx(), &todo_of(&s));
+        assert!(!out[1].passed && !out[1].was_skipped());
+        assert!(out[3].was_skipped() && !out[3].passed, "{:?}", out[3]);
+        assert!(b.runs_of("stop").is_empty() && b.runs_of("breaks").is_empty());
+    }
+
+    /// Debian's default page, as nginx serves it on a fresh lab.
+    const DEFAULT_PAGE: &str = include_str!("../../tests/fixtures/outputs/nginx-default-page.html");
+
+    /// How fresh ch32 lab nodes answer the commands of the steps snapshotted below.
+    fn fresh_lab(script: &str, _: usize) -> Output {
+        let err = |code: i32, stderr: &str| Output {
+            code: Some(code),
+            stderr: stderr.into(),
+            ..Default::default()
+        };
+        if script.contains("nginx -t") {
+            err(
+                0,
+                "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n",
+            )
+        } else if script.contains("echo \"${r//") {
+            // One line a response (the newlines of each response removed).
+            printed(&format!("{}\n", DEFAULT_PAGE.replace('\n', "")).repeat(9))
+        } else if script.contains("pg_stat_replication") {
+            printed(
+                " client_addr | state | replay_lsn \n-------------+-------+------------\n(0 rows)\n\n",
+            )
+        } else if script.contains("pg_is_in_recovery") {
+            printed("f\n")
+        } else {
+            err(1, "unexpected command")
+        }
+    }
+
+    /// The text report of step `id` of the real lesson, graded on a fresh lab.
+    fn fresh_report(id: &str, answer: &Answer, layout: &report::Layout) -> String {
+        console::set_colors_enabled(false);
+        let lesson: Lesson = toml::from_str(include_str!("../../lessons/ch32.toml")).unwrap();
+        let step = lesson.step(id).unwrap();
+        let b = Scripted::new(answer);
+        let steps = vec![step];
+        let todo = checks_to_run(&steps, &[None]);
+        let outcome = StepOutcome {
+            number: lesson.step_index(id).map(|i| i + 1),
+            ..StepOutcome::of(&step.id, &step.title, run_checks(&b, &ctx(), &todo))
+        };
+        report::text(&GradedLab::new("lab", &lesson.id, vec![outcome]), layout)
+    }
+
+    /// Snapshot `text` with what may differ between runs redacted: which of two checks that
+    /// run at once stopped first (the other stops because it did).
+    fn snapshot(name: &str, text: &str) {
+        insta::with_settings!({filters => vec![
+            (r"\((the same answer for \d+ s of tries: stopped early|not tried again: another check of this step fails)\)", "([stopped early])"),
+        ]}, {
+            insta::assert_snapshot!(name, text);
+        });
+    }
+
+    fn plain() -> report::Layout {
+        report::Layout {
+            width: crate::check::picture::PLAIN_WIDTH,
+            verbose: false,
+        }
+    }
+
+    #[test]
+    fn a_fresh_load_balancer_step_is_told_in_a_few_lines() {
+        let text = fresh_report("nginx-lb", &fresh_lab, &plain());
+        assert!(text.lines().count() < 25, "{text}");
+        // What came back is cut to the width (the command is shown whole, to copy).
+        assert!(
+            text.lines()
+                .filter(|l| l.trim_start().starts_with('│'))
+                .all(|l| l.chars().count() <= 100),
+            "{text}"
+        );
+        snapshot("fresh_load_balancer_step", &text);
+    }
+
+    #[test]
+    fn a_fresh_standby_step_is_told_in_a_few_lines() {
+        let text = fresh_report("pg-standby", &fresh_lab, &plain());
+        assert!(text.lines().count() < 25, "{text}");
+        snapshot("fresh_standby_step", &text);
+    }
+
+    #[test]
+    fn a_page_answered_whole_nine_times_is_one_block_and_verbose_shows_it_all() {
+        // The same page with its newlines, as `curl` prints it in a loop.
+        let answer = |script: &str, n: usize| {
+            if script.contains("curl") {
+                printed(&DEFAULT_PAGE.repeat(9))
+            } else {
+                fresh_lab(script, n)
+            }
+        };
+        let text = fresh_report("nginx-lb", &answer, &plain());
+        let page_lines = DEFAULT_PAGE.trim_end().lines().count();
+        assert!(
+            text.contains(&format!("[the next {page_lines} lines, 9 times in a row:]")),
+            "{text}"
+        );
+        let more = 9 * page_lines - (crate::check::picture::MAX_LINES - 1);
+        assert!(
+            text.contains(&format!(
+                "… {more} more lines: `halab check --step nginx-lb --verbose` shows them all"
+            )),
+            "{text}"
+        );
+        let verbose = report::Layout {
+            verbose: true,
+            ..plain()
+        };
+        let all = fresh_report("nginx-lb", &answer, &verbose);
+        assert_eq!(
+            all.matches("│ <h1>Welcome to nginx!</h1>").count(),
+            2 * 9,
+            "{all}"
+        );
+    }
 }

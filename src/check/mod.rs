@@ -1,12 +1,13 @@
 //! The check engine. This file is the pure core: does one command's result meet a check's
 //! expectation, and if not, why. `engine` runs checks on a lab (concurrently, with retries and
 //! before/after commands); `outcome` holds what grading gives; `report` renders it as text,
-//! JSON or JUnit.
+//! JSON or JUnit; `picture` draws a command's output short for the text.
 //!
 //! Must not (this file): run anything or read state.
 
 pub(crate) mod engine;
 pub(crate) mod outcome;
+pub(crate) mod picture;
 pub(crate) mod report;
 
 use regex::Regex;
@@ -51,7 +52,8 @@ pub(crate) fn evaluate(expect: &Expect, out: &Output) -> Result<(), String> {
     if let Some(re) = &expect.every_line
         && let Some(bad) = lines.iter().find(|l| !matches(&format!("^(?:{re})$"), l))
     {
-        why.push(format!("line {bad:?} does not match /{re}/"));
+        let quoted = picture::cut(bad, picture::QUOTE_CHARS);
+        why.push(format!("line {quoted:?} does not match /{re}/"));
     }
     if let Some(n) = expect.distinct_lines {
         let distinct: std::collections::BTreeSet<&str> = lines.iter().copied().collect();
@@ -170,6 +172,18 @@ distinct_lines = 3"#
         let default_page = out(0, "<html>\n<title>Welcome to nginx!</title>\n</html>\n", "");
         let e = evaluate(&expect(r#"every_line = "app-0[1-3]""#), &default_page).unwrap_err();
         assert!(e.contains(r#"line "<html>" does not match"#), "{e}");
+        // Only the first offending line is quoted, and only its start.
+        let one_line_page = out(
+            0,
+            &format!("<html>{}</html>\nalso bad\n", "x".repeat(500)),
+            "",
+        );
+        let e = evaluate(&expect(r#"every_line = "app-0[1-3]""#), &one_line_page).unwrap_err();
+        assert!(
+            e.starts_with("line \"<html>xxx") && e.contains("x…\" does not match"),
+            "{e}"
+        );
+        assert!(e.chars().count() < 100 && !e.contains("also bad"), "{e}");
         let e = evaluate(
             &expect("distinct_lines = 3"),
             &out(0, "app-01\napp-01\n", ""),

@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use crate::content::lesson::Question;
 
+/// The status of a check that was not run because another check of its step failed.
+const SKIPPED: &str = "skipped";
+
 /// The result of one graded item of a step.
 #[derive(Clone, Debug, Default, Serialize)]
 pub(crate) struct CheckOutcome {
@@ -19,9 +22,11 @@ pub(crate) struct CheckOutcome {
     /// The command as run (templates rendered).
     pub command: String,
     pub passed: bool,
-    /// "exit status 1", "killed by signal 9" or "not run".
+    /// "exit status 1", "killed by signal 9", "not run" (its preparation failed) or "skipped"
+    /// (another check of the step failed first).
     pub status: String,
-    /// What the command printed (stdout then stderr, trimmed to the last lines).
+    /// What the command printed: all of stdout, then all of stderr (text reports show a short
+    /// picture of it; `--verbose` all of it).
     pub output: String,
     /// The check's message when it failed, else empty.
     pub message: String,
@@ -80,6 +85,21 @@ impl CheckOutcome {
         self
     }
 
+    /// `what`, not run because `why` (another check of its step failed first): a failure that
+    /// says nothing of its own.
+    pub(crate) fn skipped(what: Subject, why: impl Into<String>) -> Self {
+        CheckOutcome {
+            message: "not run".into(),
+            why: why.into(),
+            ..CheckOutcome::graded(what, false, SKIPPED)
+        }
+    }
+
+    /// Whether it was not run (see [`CheckOutcome::skipped`]).
+    pub(crate) fn was_skipped(&self) -> bool {
+        self.status == SKIPPED
+    }
+
     /// A question graded from the trainee's `answer` (none: not answered yet).
     pub(crate) fn answer(q: &Question, answer: Option<f64>) -> Self {
         let passed = answer.is_some_and(|a| q.accepts(a));
@@ -117,6 +137,9 @@ impl CheckOutcome {
 pub(crate) struct StepOutcome {
     pub id: String,
     pub title: String,
+    /// The step's place in its lesson, from 1 (none for a drill's grade).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<usize>,
     pub passed: bool,
     /// Set when a recorded pass stands in for running the checks.
     pub note: Option<String>,
@@ -129,6 +152,7 @@ impl StepOutcome {
         StepOutcome {
             id: id.to_string(),
             title: title.to_string(),
+            number: None,
             passed: checks.iter().all(|c| c.passed),
             note: None,
             checks,

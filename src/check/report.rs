@@ -1,5 +1,6 @@
-//! Rendering a graded lab: text for people (✔/✘, the failing command's real output, what was
-//! expected, the hint), JSON and JUnit XML for tools.
+//! Rendering a graded lab: text for people (✔/✘, what a failing check ran and where, a short
+//! picture of what came back, what was expected and why it did not hold, the hint), JSON and
+//! JUnit XML for tools (with the whole output).
 //!
 //! Must not: run checks or change state.
 
@@ -8,10 +9,38 @@ use std::time::Duration;
 use quick_junit as junit;
 
 use super::outcome::{CheckOutcome, GradedLab, StepOutcome};
+use super::picture;
 use crate::ui;
 
+/// How a text report is laid out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    /// Columns the report may use.
+    pub width: usize,
+    /// Every line of a failing check's output, as it came (`check --verbose`).
+    pub verbose: bool,
+}
+
+impl Layout {
+    /// For `term`: its width when it is a terminal, else [`picture::PLAIN_WIDTH`].
+    pub(crate) fn for_term(term: &console::Term, verbose: bool) -> Layout {
+        let width = term
+            .size_checked()
+            .map_or(picture::PLAIN_WIDTH, |(_, cols)| usize::from(cols));
+        Layout {
+            width: width.max(40),
+            verbose,
+        }
+    }
+
+    /// For reports written to stderr (the runner, `solve`, `drill`).
+    pub(crate) fn stderr() -> Layout {
+        Layout::for_term(&console::Term::stderr(), false)
+    }
+}
+
 /// The report for a terminal or a log.
-pub(crate) fn text(r: &GradedLab) -> String {
+pub(crate) fn text(r: &GradedLab, layout: &Layout) -> String {
     let mut s = String::new();
     for (n, step) in r.steps.iter().enumerate() {
         let mark = if step.passed {
@@ -21,15 +50,20 @@ pub(crate) fn text(r: &GradedLab) -> String {
         };
         s += &format!(
             "{mark} {} {}  {}\n",
-            ui::bold(format!("{}.", n + 1)),
+            ui::bold(format!("{}.", step.number.unwrap_or(n + 1))),
             ui::bold(&step.id),
             step.title
         );
         if let Some(note) = &step.note {
             s += &format!("    {}\n", ui::dim(note));
         }
+        let again = if step.number.is_some() {
+            format!("halab check --step {} --verbose", step.id)
+        } else {
+            "halab check --drills --verbose".to_string()
+        };
         for c in &step.checks {
-            s += &check_text(c);
+            s += &check_text(c, &again, layout);
         }
     }
     let verdict = if r.all_passed() {
@@ -44,8 +78,13 @@ pub(crate) fn text(r: &GradedLab) -> String {
     s
 }
 
-/// One check: a line when it passed, the whole story when it failed.
-pub(crate) fn check_text(c: &CheckOutcome) -> String {
+/// Where a failing check's story is indented to.
+const INDENT: &str = "        ";
+
+/// One check: a line when it passed or was skipped, the whole story when it failed: what it
+/// ran and where, a short picture of what came back (`again` shows all of it), what was
+/// expected and what did not hold, the hint.
+pub(crate) fn check_text(c: &CheckOutcome, again: &str, layout: &Layout) -> String {
     let where_ = if c.node.is_empty() {
         String::new()
     } else {
@@ -54,30 +93,54 @@ pub(crate) fn check_text(c: &CheckOutcome) -> String {
     if c.passed {
         return format!("    {} {where_}{}\n", ui::green("✔"), c.title);
     }
+    if c.was_skipped() {
+        return format!(
+            "    {} {where_}{}  {}\n",
+            ui::dim("–"),
+            c.title,
+            ui::dim(format!("({})", c.why))
+        );
+    }
+    // Room for text after the indent and a two-column marker such as "│ ".
+    let room = layout.width.saturating_sub(INDENT.len() + 2).max(20);
     let mut s = format!("    {} {where_}{}\n", ui::red("✘"), c.title);
     if !c.message.is_empty() {
-        s += &format!("        {}\n", ui::bold(&c.message));
+        s += &format!("{INDENT}{}\n", ui::bold(&c.message));
     }
     if !c.command.is_empty() {
-        let command = c.command.trim().replace('\n', "\n          ");
+        let command = c.command.trim().replace('\n', &format!("\n{INDENT}  "));
         s += &format!(
-            "        $ {command}   {}\n",
+            "{INDENT}$ {command}   {}\n",
             ui::dim(format!("(on {}, {})", c.node, c.status))
         );
     }
-    for line in c.output.lines() {
-        s += &format!("        │ {line}\n");
+    if layout.verbose {
+        for line in c.output.trim_end().lines() {
+            s += &format!("{INDENT}│ {line}\n");
+        }
+    } else {
+        let (lines, more) = picture::picture(&c.output, room, picture::MAX_LINES);
+        for line in lines {
+            s += &format!("{INDENT}│ {line}\n");
+        }
+        if more > 0 {
+            let plural = if more == 1 { "line" } else { "lines" };
+            s += &format!(
+                "{INDENT}{}\n",
+                ui::dim(format!("… {more} more {plural}: `{again}` shows them all"))
+            );
+        }
     }
-    if !c.why.is_empty() {
-        s += &format!(
-            "        {} {} ({})\n",
-            ui::dim("expected:"),
-            c.expected,
-            c.why
-        );
+    if !c.expected.is_empty() {
+        s += &format!("{INDENT}{} {}\n", ui::dim("expected:"), c.expected);
+    }
+    // What did not hold, one part a line (a quoted offending line is already cut short).
+    for (i, part) in c.why.split("; ").filter(|p| !p.is_empty()).enumerate() {
+        let label = if i == 0 { "why:" } else { "    " };
+        s += &format!("{INDENT}{} {part}\n", ui::dim(label));
     }
     if let Some(h) = &c.hint {
-        s += &format!("        {} {h}\n", ui::bold("hint:"));
+        s += &format!("{INDENT}{} {h}\n", ui::bold("hint:"));
     }
     s
 }

@@ -21,13 +21,14 @@ pub(crate) fn run(g: &Global, a: CheckArgs) -> Result<i32> {
         reports.push(report);
     }
     let all_passed = reports.iter().all(|r| r.all_passed());
+    let layout = report::Layout::for_term(&console::Term::stdout(), g.verbose);
     match (a.format, a.all) {
         (CheckFormat::Text, _) => {
             for r in &reports {
                 if a.all {
                     println!("== lab `{}` ==", r.lab);
                 }
-                print!("{}", report::text(r));
+                print!("{}", report::text(r, &layout));
             }
         }
         (CheckFormat::Json, false) => println!("{}", report::json(&reports[0])),

@@ -16,7 +16,7 @@ pub(crate) fn run(g: &Global, a: SolveArgs) -> Result<i32> {
         .last()
         .expect("solve applies at least the target step");
     let r = engine::grade(&open, &lesson, Some(target))?;
-    eprint!("{}", report::text(&r));
+    eprint!("{}", report::text(&r, &report::Layout::stderr()));
     if r.all_passed() {
         eprintln!("{} solved: {}", ui::green("✔"), applied.join(", "));
         Ok(0)
@@ -53,7 +53,7 @@ pub(super) fn solve_through(
         if i + 1 < steps.len() {
             let r = engine::grade(open, lesson, Some(&step.id))?;
             if !r.all_passed() {
-                eprint!("{}", report::text(&r));
+                eprint!("{}", report::text(&r, &report::Layout::stderr()));
                 return Err(Problem::new(
                     format!(
                         "the solution of step `{}` was applied but its checks fail",

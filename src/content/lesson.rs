@@ -180,6 +180,10 @@ pub struct Check {
     /// Commands run after, whatever happened, to put back what `before` changed.
     #[serde(default)]
     pub after: Vec<NodeCommand>,
+    /// Ids of earlier checks of this step that finish before this one starts: a check that
+    /// reloads a service runs before the checks that probe it (the others run at once).
+    #[serde(default)]
+    pub runs_after: Vec<String>,
 }
 
 /// What a check's command must produce. Every field given must hold.
@@ -212,9 +216,15 @@ pub struct Expect {
     /// At least this many non-empty stdout lines.
     #[serde(default)]
     pub min_lines: Option<usize>,
-    /// Keep trying for up to this many seconds until it holds ("eventually").
+    /// Keep trying for up to this many seconds until it holds ("eventually"); a pass must hold
+    /// on two tries in a row.
     #[serde(default)]
     pub within: Option<f64>,
+    /// With `within`: a failing check whose output stays exactly the same for this many seconds
+    /// stops trying before `within` is up (default 2). Give more, up to `within`, where the lab
+    /// converges slowly with nothing to show meanwhile (a VRRP election, a standby connecting).
+    #[serde(default)]
+    pub settle: Option<f64>,
 }
 
 /// A command on a node.
@@ -504,10 +514,38 @@ fn check_checks(step: &Step, sp: &DocPath, lab: Option<&Lab>, doc: &mut Doc) {
         }
         check_node_ref(lab, doc, &cp.key("node"), &c.node);
         check_expect(&c.expect, &cp.key("expect"), doc);
+        check_runs_after(step, c, &cp, doc);
         for (key, list) in [("before", &c.before), ("after", &c.after)] {
             for (np, nc) in cp.items(key, list) {
                 check_node_ref(lab, doc, &np.key("node"), &nc.node);
             }
+        }
+    }
+}
+
+/// A check's `runs_after`: each an id of an earlier check of its step.
+fn check_runs_after(step: &Step, c: &Check, cp: &DocPath, doc: &mut Doc) {
+    let ids: Vec<&str> = step.checks.iter().map(|c| c.id.as_str()).collect();
+    let me = ids.iter().position(|i| *i == c.id).unwrap_or(0);
+    for (rp, r) in cp.items("runs_after", &c.runs_after) {
+        match ids.iter().position(|i| i == r) {
+            None => doc.error(
+                &rp,
+                format!("step `{}` has no check `{r}`", step.id),
+                Some(unknown_name_help(r, &ids, "its checks", true)),
+            ),
+            Some(at) if at >= me => doc.error(
+                &rp,
+                format!(
+                    "check `{}` runs after `{r}`, which is not before it in step `{}`",
+                    c.id, step.id
+                ),
+                Some(format!(
+                    "list `{r}` before `{}` in the step (checks run after earlier ones only)",
+                    c.id
+                )),
+            ),
+            Some(_) => {}
         }
     }
 }
@@ -662,6 +700,31 @@ fn check_expect(e: &Expect, ep: &DocPath, doc: &mut Doc) {
             (Bound::Excluded(0.0), Bound::Included(MAX_WITHIN_S)),
             format!("write how many seconds to keep trying, more than 0 and up to {MAX_WITHIN_S}, e.g. `5.0`"),
         );
+    }
+    if let Some(settle) = e.settle {
+        let at = ep.key("settle");
+        let Some(w) = e.within else {
+            doc.error(
+                &at,
+                "`settle` without `within`: the check is tried once, so nothing settles",
+                Some("add `within = SECONDS`, or drop `settle`".into()),
+            );
+            return;
+        };
+        if doc.number_in(
+            &at,
+            settle,
+            (Bound::Excluded(0.0), Bound::Included(MAX_WITHIN_S)),
+            "write how many seconds an unchanged failing output is waited on, more than 0 and at most `within`, e.g. `5.0`",
+        ) && w.is_finite()
+            && settle > w
+        {
+            doc.error(
+                &at,
+                format!("`settle = {settle}` is longer than `within = {w}`: it would never stop early"),
+                Some(format!("write at most `settle = {w}`, or drop `settle`")),
+            );
+        }
     }
 }
 
@@ -933,6 +996,61 @@ mod tests {
                 "more than 0 and up to 600",
             );
         }
+    }
+
+    #[test]
+    fn settle_is_positive_and_at_most_within() {
+        for bad in ["-1.0", "nan", "0", "inf"] {
+            broken(
+                "within = 12.0",
+                &format!("within = 12.0, settle = {bad}"),
+                &format!("settle = {bad}"),
+                "`settle` is",
+                "at most `within`",
+            );
+        }
+        broken(
+            "within = 12.0",
+            "within = 12.0, settle = 20.0",
+            "settle = 20.0",
+            "`settle = 20` is longer than `within = 12`",
+            "at most `settle = 12`",
+        );
+        broken(
+            "expect = { stdout = \"^ok$\" }",
+            "expect = { stdout = \"^ok$\", settle = 3.0 }",
+            "settle = 3.0",
+            "`settle` without `within`",
+            "add `within = SECONDS`",
+        );
+        let (_, p) = real_with("within = 12.0", "within = 12.0, settle = 12.0");
+        assert!(p.is_empty(), "{p:#?}");
+    }
+
+    #[test]
+    fn runs_after_names_an_earlier_check_of_the_step() {
+        broken(
+            "runs_after = [\"nginx-t-lb-01\"",
+            "runs_after = [\"nginx-t-lb01\"",
+            "runs_after = [\"nginx-t-lb01\"",
+            "step `nginx-lb` has no check `nginx-t-lb01`",
+            "did you mean `nginx-t-lb-01`?",
+        );
+        // A check of another step is not one of this step's.
+        broken(
+            "runs_after = [\"nginx-t-lb-01\"",
+            "runs_after = [\"vip-on-lb-01\"",
+            "runs_after = [\"vip-on-lb-01\"",
+            "step `nginx-lb` has no check `vip-on-lb-01`",
+            "its checks: nginx-t-lb-01, nginx-t-lb-02, spread-lb-01",
+        );
+        broken(
+            "runs_after = [\"nginx-t-lb-01\"",
+            "runs_after = [\"spread-lb-02\"",
+            "runs_after = [\"spread-lb-02\"",
+            "check `spread-lb-01` runs after `spread-lb-02`, which is not before it",
+            "list `spread-lb-02` before `spread-lb-01`",
+        );
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub(crate) fn run(open: &OpenLab, lesson: &Lesson) -> Result<()> {
             match &items[pick].1 {
                 MenuChoice::Check => {
                     let r = engine::grade(open, lesson, Some(&step.id))?;
-                    eprint!("{}", report::text(&r));
+                    eprint!("{}", report::text(&r, &report::Layout::stderr()));
                     if r.all_passed() {
                         eprintln!("{} step `{}` passed\n", ui::green("✔"), step.id);
                         break;

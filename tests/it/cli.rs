@@ -294,8 +294,8 @@ fn validate_lints_a_lesson_against_its_lab_and_solutions() {
             1,
         )
         .replacen(
-            "http://{{ node[\"lb-01\"].ip }}/ ||",
-            "http://{{ node[\"lb-1\"].ip }}/ ||",
+            "http://{{ node[\"lb-01\"].ip }}/) ||",
+            "http://{{ node[\"lb-1\"].ip }}/) ||",
             1,
         )
         .replacen(
@@ -335,8 +335,8 @@ fn validate_lints_a_lesson_against_its_lab_and_solutions() {
     // Template and regex problems are found once the structure is right.
     let fixed = text0
         .replacen(
-            "http://{{ node[\"lb-01\"].ip }}/ ||",
-            "http://{{ node[\"lb-1\"].ip }}/ ||",
+            "http://{{ node[\"lb-01\"].ip }}/) ||",
+            "http://{{ node[\"lb-1\"].ip }}/) ||",
             1,
         )
         .replacen(

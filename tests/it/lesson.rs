@@ -784,3 +784,109 @@ fn after_a_node_shell_the_runner_still_owns_the_terminal() {
     drop(p);
     destroy_and_check(home, "tty");
 }
+
+/// What a trainee reads on a fresh lab, through the binary and on real daemons: a failing step
+/// in a few lines, identical answers collapsed with their count (times, run ids and the lab's
+/// secrets redacted); `--verbose` and JSON keep every line. Then, on the lab solved up to
+/// nginx-lb: app-03 taken out of lb-01's upstream, nginx reloaded and the step checked at once
+/// fails (the probes run after the step's own reload, and a pass must hold on two tries).
+#[test]
+fn fresh_feedback_is_short_and_a_changed_upstream_is_graded_as_it_now_is() {
+    let Some(t) =
+        Opening::netns("fresh_feedback_is_short_and_a_changed_upstream_is_graded_as_it_now_is")
+    else {
+        return;
+    };
+    let home = &t.home;
+    let lab = t.lab("fb");
+    lab.start("ch32", &[]);
+    let secrets: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.lab_dir("fb").join("secrets.json")).unwrap(),
+    )
+    .unwrap();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\b\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?( UTC)?", "[time]");
+    settings.add_filter(r"\br\d{10,}\b", "[run id]");
+    settings.add_filter(r"\d+(\.\d+)? ?s\b \(measured\)", "[seconds]");
+    // Which of two checks that run at once stopped first (the other stops because it did).
+    settings.add_filter(
+        r"\((the same answer for \d+ s of tries: stopped early|not tried again: another check of this step fails)\)",
+        "([stopped early])",
+    );
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.len() >= 4 => out.push(s.clone()),
+            Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+            Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let mut secret_values = Vec::new();
+    strings(&secrets, &mut secret_values);
+    assert!(!secret_values.is_empty(), "{secrets}");
+    for s in &secret_values {
+        settings.add_filter(&regex::escape(s), "[secret]");
+    }
+    for step in ["nginx-lb", "pg-standby"] {
+        let o = home.run(&["--lab", "fb", "check", "--step", step]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        let out = text(&o.stdout);
+        assert!(out.lines().count() < 25, "{out}");
+        settings.set_snapshot_suffix(step);
+        settings.bind(|| insta::assert_snapshot!("fresh_step_through_the_binary", out));
+    }
+    let page_line = "<!DOCTYPE html><html><head><title>Welcome to nginx!</title>";
+    let short = home.run(&["--lab", "fb", "check", "--step", "nginx-lb"]);
+    assert!(
+        text(&short.stdout).contains("…  × 9"),
+        "{}",
+        text(&short.stdout)
+    );
+    let all = home.run(&["--lab", "fb", "check", "--step", "nginx-lb", "--verbose"]);
+    let shown = format!("│ {page_line}");
+    assert_eq!(text(&all.stdout).matches(&shown).count(), 2 * 9);
+    let (_, r) = check_json(home, "fb", Some("nginx-lb"));
+    let c = check(&r, "nginx-lb", "spread-lb-01");
+    assert_eq!(c["output"].as_str().unwrap().matches(page_line).count(), 9);
+    assert!(c["output"].as_str().unwrap().contains("</html>"), "{c}");
+    assert_eq!(step(&r, "nginx-lb")["number"], 2);
+
+    home.ok(&["--lab", "fb", "solve", "--step", "nginx-lb"]);
+    let status: Value =
+        serde_json::from_str(&home.ok(&["--lab", "fb", "status", "--format", "json"])).unwrap();
+    let app3 = node_address(&status, "app-03");
+    for round in 0..3 {
+        sh(
+            home,
+            "fb",
+            "lb-01",
+            &format!(
+                "cp /etc/nginx/sites-available/lb /root/lb.good && sed -i '/{app3}:/d' /etc/nginx/sites-available/lb && nginx -t 2>/dev/null && systemctl reload nginx"
+            ),
+        );
+        let (code, r) = check_json(home, "fb", Some("nginx-lb"));
+        assert_eq!(
+            code, 1,
+            "round {round}: app-03 is out of lb-01's upstream: {r}"
+        );
+        let c = check(&r, "nginx-lb", "spread-lb-01");
+        assert_eq!(c["passed"], false, "{c}");
+        assert!(
+            c["why"]
+                .as_str()
+                .unwrap()
+                .contains("3 distinct lines expected, got 2"),
+            "{c}"
+        );
+        assert_eq!(check(&r, "nginx-lb", "spread-lb-02")["passed"], true, "{r}");
+        sh(
+            home,
+            "fb",
+            "lb-01",
+            "cp /root/lb.good /etc/nginx/sites-available/lb && systemctl reload nginx",
+        );
+        let (code, r) = check_json(home, "fb", Some("nginx-lb"));
+        assert_eq!(code, 0, "round {round}: app-03 is back: {r}");
+    }
+    destroy_and_check(home, "fb");
+}
