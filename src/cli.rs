@@ -72,6 +72,17 @@ pub(crate) enum Command {
                             sudo halab check --format junit > LESSON.xml"
     )]
     Check(CheckArgs),
+    /// Keep grading the step you are on while you work: its checks every few seconds, the
+    /// next step the moment it passes
+    #[command(
+        after_help = "Run it in a second terminal beside your shell. It grades the checks that leave the lab \
+                      alone every 3 s; once they pass it runs the step's checks that break something on \
+                      purpose once (Enter runs those again), records the pass as `halab check` does and \
+                      moves on. Ctrl-C leaves between two rounds, never during a check.\n\n\
+                      Exit status: 0 every step passed, 130 stopped with Ctrl-C, 2 halab or backend error.\n\n\
+                      Examples:\n  sudo halab watch\n  sudo halab --lab LAB watch"
+    )]
+    Watch,
     /// Show the next hint for the step you are on
     Hint,
     /// Apply a step's reference solution (solving unfinished earlier steps first)

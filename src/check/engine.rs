@@ -74,6 +74,49 @@ pub(crate) fn grade(open: &OpenLab, lesson: &Lesson, only: Option<&str>) -> Resu
     Ok(graded)
 }
 
+/// Step `id` graded by its checks that leave the lab alone, as `halab watch` asks every few
+/// seconds: no lock, nothing recorded, no disruptive check run (nor one that runs after one).
+/// A step of questions is graded from the answers.
+pub(crate) fn grade_quietly(open: &OpenLab, lesson: &Lesson, id: &str) -> Result<QuietGrade> {
+    let step = lesson.step_or_err(id)?;
+    let number = lesson.step_index(id).map(|i| i + 1);
+    if !step.questions.is_empty() {
+        let outcome = grade_answers(step, &open.dir.load()?);
+        return Ok(QuietGrade {
+            outcome: StepOutcome { number, ..outcome },
+            disruptive: 0,
+        });
+    }
+    let ctx = open.template_context()?;
+    let all = checks_to_run(&[step], &[None]);
+    let loud: BTreeSet<&str> = all
+        .iter()
+        .filter(|t| t.disruptive)
+        .map(|t| t.check.id.as_str())
+        .collect();
+    let todo: Vec<Todo> = all
+        .into_iter()
+        .filter(|t| !t.disruptive && !t.check.runs_after.iter().any(|a| loud.contains(a.as_str())))
+        .collect();
+    let disruptive = step.checks.len() - todo.len();
+    let ran = run_checks(&*open.backend, &ctx, &todo);
+    Ok(QuietGrade {
+        outcome: StepOutcome {
+            number,
+            ..StepOutcome::of(&step.id, &step.title, ran)
+        },
+        disruptive,
+    })
+}
+
+/// What [`grade_quietly`] found.
+pub(crate) struct QuietGrade {
+    /// The quiet checks' outcomes (none for a step whose checks all break the lab on purpose).
+    pub outcome: StepOutcome,
+    /// How many of the step's checks it left out: `grade` runs them once these pass.
+    pub disruptive: usize,
+}
+
 /// A step's outcome when no command needs to run for it: a recorded pass that stands in (not
 /// when the step was asked for by name), or its questions graded from the answers.
 fn settled(step: &Step, record: &LabRecord, asked_for: bool) -> Option<StepOutcome> {

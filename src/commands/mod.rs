@@ -19,6 +19,7 @@ pub(crate) mod start;
 pub(crate) mod status;
 pub(crate) mod uptime;
 pub(crate) mod validate;
+pub(crate) mod watch;
 
 use anyhow::Result;
 
@@ -72,6 +73,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<i32> {
         Command::Destroy(a) => destroy::run(g, a),
         Command::Check(a) => check::run(g, a),
         Command::Hint => hint::run(g),
+        Command::Watch => watch::run(g),
         Command::Solve(a) => solve::run(g, a),
         Command::Reset(a) => reset::run(g, a),
         Command::Labs(a) => labs::run(a),

@@ -8,6 +8,8 @@
 //! Must not: prompt without a terminal (callers ask `ui::interactive` first), or grade or act on
 //! the lab in a way of its own (it calls `check` and `solve`).
 
+pub(crate) mod watch;
+
 use anyhow::Result;
 
 use crate::check::{engine, report};

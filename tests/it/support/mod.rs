@@ -279,9 +279,24 @@ impl Home {
         c
     }
 
-    /// Run halab with `args`; returns the output (never panics on a non-zero exit).
+    /// Run halab with `args`; returns the output (never panics on a non-zero exit). With
+    /// `HALAB_TEST_TRACE=FILE`, a line `seconds<TAB>args` is appended to FILE for each run, to see
+    /// where a slow test spends its time.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("run halab")
+        let t0 = std::time::Instant::now();
+        let o = self.cmd().args(args).output().expect("run halab");
+        if let Some(file) = std::env::var_os("HALAB_TEST_TRACE") {
+            use std::io::Write;
+            let line = format!("{:.1}\t{}\n", t0.elapsed().as_secs_f64(), args.join(" "));
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+            {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
+        o
     }
 
     /// Run and demand success, showing stderr when it fails.

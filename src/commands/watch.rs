@@ -1,0 +1,16 @@
+//! `halab watch`: the continuous examiner (the lesson runner's `watch`), on the lab `--lab` names.
+
+use anyhow::Result;
+
+use crate::check::report::Layout;
+use crate::cli::Global;
+use crate::runner::watch;
+
+pub(crate) fn run(g: &Global) -> Result<i32> {
+    let (open, _catalog, lesson) = super::open_with_lesson(g.lab.as_ref())?;
+    watch::run(
+        &open,
+        &lesson,
+        &Layout::for_term(&console::Term::stdout(), g.verbose),
+    )
+}
