@@ -5,6 +5,8 @@
 //! Must not: know any lesson, step or node by name, or provision a role (that is `provision`).
 
 pub(crate) mod choice;
+#[cfg(test)]
+pub(crate) mod fake;
 pub(crate) mod lxd;
 pub(crate) mod multipass;
 pub(crate) mod need;

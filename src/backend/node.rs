@@ -148,13 +148,10 @@ impl dyn Backend + '_ {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
     use std::sync::Mutex;
 
     use super::*;
-    use crate::backend::{LabSpec, NodeUp};
-    use crate::content::template::Facts;
-    use crate::ui::Progress;
+    use crate::backend::fake::ExecOnly;
 
     /// One `exec` as the backend received it: argv, stdin, timeout.
     type Call = (Vec<String>, Option<Vec<u8>>, Option<Duration>);
@@ -166,7 +163,7 @@ mod tests {
         calls: Mutex<Vec<Call>>,
     }
 
-    impl Backend for Hanging {
+    impl ExecOnly for Hanging {
         fn exec(
             &self,
             _node: &str,
@@ -190,47 +187,6 @@ mod tests {
                 stderr: String::new(),
                 raw_stdout: Vec::new(),
             })
-        }
-        fn host_packages(&self) -> Vec<String> {
-            unreachable!()
-        }
-        fn prepare(&self, _: &LabSpec, _: bool) -> Result<()> {
-            unreachable!()
-        }
-        fn facts(&self, _: &LabSpec) -> Result<Facts> {
-            unreachable!()
-        }
-        fn up(
-            &self,
-            _: &LabSpec,
-            _: &BTreeSet<String>,
-            _: &Progress,
-        ) -> Result<BTreeMap<String, NodeUp>> {
-            unreachable!()
-        }
-        fn exec_attached(&self, _: &str, _: &[String], _: &[(&str, &str)]) -> Result<i32> {
-            unreachable!()
-        }
-        fn is_running(&self, _: &str) -> bool {
-            unreachable!()
-        }
-        fn crash_node(&self, _: &str) -> Result<()> {
-            unreachable!()
-        }
-        fn snapshot(&self, _: &[String]) -> Result<bool> {
-            unreachable!()
-        }
-        fn restore(&self, _: &[String], _: &Progress) -> Result<Vec<String>> {
-            unreachable!()
-        }
-        fn leftovers(&self) -> Result<Vec<String>> {
-            unreachable!()
-        }
-        fn down(&self) -> Result<()> {
-            unreachable!()
-        }
-        fn purge_cache(&self) -> Result<usize> {
-            unreachable!()
         }
     }
 

@@ -579,10 +579,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::backend::{LabSpec, NodeUp};
+    use crate::backend::fake::ExecOnly;
     use crate::check::report;
-    use crate::content::template::Facts;
-    use crate::ui::Progress;
 
     /// What a scripted node answers to the `n`th run of `script` (counted per script).
     type Answer = dyn Fn(&str, usize) -> Output + Sync;
@@ -612,7 +610,7 @@ mod tests {
         }
     }
 
-    impl Backend for Scripted<'_> {
+    impl ExecOnly for Scripted<'_> {
         fn exec(
             &self,
             _node: &str,
@@ -634,47 +632,6 @@ mod tests {
                 .unwrap()
                 .push((script, began, Instant::now()));
             Ok(out)
-        }
-        fn host_packages(&self) -> Vec<String> {
-            unreachable!()
-        }
-        fn prepare(&self, _: &LabSpec, _: bool) -> Result<()> {
-            unreachable!()
-        }
-        fn facts(&self, _: &LabSpec) -> Result<Facts> {
-            unreachable!()
-        }
-        fn up(
-            &self,
-            _: &LabSpec,
-            _: &BTreeSet<String>,
-            _: &Progress,
-        ) -> Result<BTreeMap<String, NodeUp>> {
-            unreachable!()
-        }
-        fn exec_attached(&self, _: &str, _: &[String], _: &[(&str, &str)]) -> Result<i32> {
-            unreachable!()
-        }
-        fn is_running(&self, _: &str) -> bool {
-            unreachable!()
-        }
-        fn crash_node(&self, _: &str) -> Result<()> {
-            unreachable!()
-        }
-        fn snapshot(&self, _: &[String]) -> Result<bool> {
-            unreachable!()
-        }
-        fn restore(&self, _: &[String], _: &Progress) -> Result<Vec<String>> {
-            unreachable!()
-        }
-        fn leftovers(&self) -> Result<Vec<String>> {
-            unreachable!()
-        }
-        fn down(&self) -> Result<()> {
-            unreachable!()
-        }
-        fn purge_cache(&self) -> Result<usize> {
-            unreachable!()
         }
     }
 
