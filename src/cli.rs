@@ -79,7 +79,7 @@ pub(crate) enum Command {
                       alone every 3 s; once they pass it runs the step's checks that break something on \
                       purpose once (Enter runs those again), records the pass as `halab check` does and \
                       moves on. Ctrl-C leaves between two rounds, never during a check.\n\n\
-                      Exit status: 0 every step passed, 130 stopped with Ctrl-C, 2 halab or backend error.\n\n\
+                      Exit status: 0 every step passed, 130 stopped with Ctrl-C (143 SIGTERM), 2 halab or backend error.\n\n\
                       Examples:\n  sudo halab watch\n  sudo halab --lab LAB watch"
     )]
     Watch,
@@ -427,6 +427,40 @@ pub(crate) fn parse() -> Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The command words `exec` hands the node, from each way of typing them.
+    fn exec_words(argv: &[&str]) -> (String, Vec<String>) {
+        let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        match cli.command {
+            Command::Exec(a) => (a.node, a.command),
+            other => panic!("{argv:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exec_hands_the_node_exactly_the_words_typed_after_it() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for argv in [
+            &["halab", "exec", "lb-02", "sh", "-c", "echo hi"][..],
+            &["halab", "exec", "lb-02", "--", "sh", "-c", "echo hi"],
+        ] {
+            assert_eq!(
+                exec_words(argv),
+                ("lb-02".into(), words(&["sh", "-c", "echo hi"]))
+            );
+        }
+        // After the node, halab's own flags are the command's: `-v` goes to `ls`, not halab.
+        assert_eq!(
+            exec_words(&["halab", "exec", "lb-02", "ls", "-v", "--lab", "x"]),
+            ("lb-02".into(), words(&["ls", "-v", "--lab", "x"]))
+        );
+        // A `--` after the first command word is the command's too.
+        assert_eq!(
+            exec_words(&["halab", "exec", "lb-02", "grep", "--", "-x", "f"]),
+            ("lb-02".into(), words(&["grep", "--", "-x", "f"]))
+        );
+        assert!(Cli::try_parse_from(["halab", "exec", "lb-02"]).is_err());
+    }
 
     #[test]
     fn help_examples_take_the_lessons_names() {

@@ -189,9 +189,13 @@ fn run_checks(backend: &dyn Backend, ctx: &Context, todo: &[Todo]) -> Vec<CheckO
     for wave in waves.quiet {
         ran.extend(parallel::each(wave, |k| (k, run(&todo[k]))));
     }
+    // Skipped: the disruptive checks of a step whose quiet checks failed. Once one of a step's
+    // disruptive checks has run, the others run whatever it showed: a later one may be what
+    // puts the lab back (a `before` that starts what an earlier one stopped).
+    let failed_quietly = failed_steps.lock().expect("failed steps").clone();
     for k in waves.one_at_a_time {
         let t = &todo[k];
-        let failed = failed_steps.lock().expect("failed steps").contains(&t.step);
+        let failed = failed_quietly.contains(&t.step);
         let o = if failed {
             skipped(t.check, ctx)
         } else {
@@ -850,6 +854,46 @@ after = [{ node = "app", run = "start" }]
         assert!(!out[1].passed && !out[1].was_skipped());
         assert!(out[3].was_skipped() && !out[3].passed, "{:?}", out[3]);
         assert!(b.runs_of("stop").is_empty() && b.runs_of("breaks").is_empty());
+    }
+
+    /// A step whose disruptive checks put the lab back in turn (the second starts what the first
+    /// stopped): the first failing does not skip the second.
+    #[test]
+    fn a_failed_disruptive_check_does_not_skip_the_one_that_puts_the_lab_back() {
+        let answer = |script: &str, _: usize| {
+            if script == "moved" {
+                Output {
+                    code: Some(1),
+                    ..Default::default()
+                }
+            } else {
+                printed("ok\n")
+            }
+        };
+        let b = Scripted::new(&answer);
+        let s = step(
+            r#"
+[[checks]]
+id = "moved"
+title = "moved"
+node = "b"
+run = "moved"
+message = "m"
+before = [{ node = "a", run = "stop" }]
+
+[[checks]]
+id = "back"
+title = "back"
+node = "b"
+run = "back"
+message = "m"
+before = [{ node = "a", run = "start" }]
+"#,
+        );
+        let out = run_checks(&b, &ctx(), &todo_of(&s));
+        assert!(!out[0].passed && !out[0].was_skipped(), "{:?}", out[0]);
+        assert!(!out[1].was_skipped(), "{:?}", out[1]);
+        assert_eq!(b.runs_of("start").len(), 1, "the lab was not put back");
     }
 
     /// Debian's default page, as nginx serves it on a fresh lab.

@@ -1,4 +1,6 @@
 //! `halab watch`: the continuous examiner (the lesson runner's `watch`), on the lab `--lab` names.
+//!
+//! Must not: grade or draw anything itself (`runner::watch` does).
 
 use anyhow::Result;
 

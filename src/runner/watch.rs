@@ -25,11 +25,12 @@ use crate::ui;
 /// Between two rounds of quiet checks.
 const ROUND_PAUSE: Duration = Duration::from_secs(3);
 
-/// Watch `lesson` on `open` until every step has passed (exit 0) or Ctrl-C (exit 130).
+/// Watch `lesson` on `open` until every step has passed (exit 0), Ctrl-C (130) or SIGTERM (143).
 pub(crate) fn run(open: &OpenLab, lesson: &Lesson, layout: &Layout) -> Result<i32> {
-    let stop = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let terminated = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminated))?;
     let term = console::Term::stdout();
     let again = enter_pressed();
     ui::say(format!(
@@ -37,12 +38,14 @@ pub(crate) fn run(open: &OpenLab, lesson: &Lesson, layout: &Layout) -> Result<i3
         open.dir.name,
         ROUND_PAUSE.as_secs()
     ));
-    // Whether the step's disruptive checks may run when the quiet ones pass: once, then again
-    // only after the quiet ones failed, or on Enter.
+    // Whether the step's grading may run (its disruptive checks with it) when the quiet checks
+    // pass: once, then again only after the quiet ones failed, or on Enter.
     let mut armed = true;
+    // The last full grading that failed, shown while nothing has changed since.
+    let mut last_full: Option<String> = None;
     let mut shown = String::new();
     let mut on_step = String::new();
-    while !stop.load(Ordering::Relaxed) {
+    while !stopped(&interrupted, &terminated) {
         let Some(step) = solve::current_step(lesson, open)? else {
             eprintln!(
                 "{} every step of `{}` has passed",
@@ -54,23 +57,34 @@ pub(crate) fn run(open: &OpenLab, lesson: &Lesson, layout: &Layout) -> Result<i3
         if step.id != on_step {
             on_step = step.id.clone();
             armed = true;
+            last_full = None;
+        }
+        // Taken every round, so an Enter pressed while the quiet checks fail is not left
+        // pending (it would cut every pause short).
+        if again.take() {
+            armed = true;
         }
         let quiet = engine::grade_quietly(open, lesson, &step.id)?;
-        let mut screen = String::new();
+        if stopped(&interrupted, &terminated) {
+            break;
+        }
         let mut passed_now = false;
-        if quiet.outcome.passed && (armed || again.take()) && quiet.disruptive > 0 {
+        let screen = if quiet.outcome.passed && armed {
             armed = false;
-            screen += &format!(
-                "running step `{}`'s {} check(s) that break something on purpose...\n",
-                step.id, quiet.disruptive
-            );
-            show(&term, &screen, &mut shown);
+            if quiet.disruptive > 0 {
+                let running = format!(
+                    "running step `{}`'s {} check(s) that break something on purpose...\n",
+                    step.id, quiet.disruptive
+                );
+                show(&term, &running, &mut shown);
+            }
+            // Grading records the pass, as `check` does.
             match engine::grade(open, lesson, Some(&step.id)) {
                 Ok(full) => {
                     passed_now = full.all_passed();
-                    screen = report::text(&full, layout);
-                    if !passed_now {
-                        screen += &format!(
+                    let mut text = report::text(&full, layout);
+                    if !passed_now && quiet.disruptive > 0 {
+                        text += &format!(
                             "\nThey run again when the step's other checks fail and pass again{}.\n",
                             if again.available() {
                                 ", or on Enter"
@@ -78,41 +92,47 @@ pub(crate) fn run(open: &OpenLab, lesson: &Lesson, layout: &Layout) -> Result<i3
                                 ""
                             }
                         );
+                    } else if !passed_now {
+                        // Only quiet checks: nothing is broken by trying again next round.
+                        armed = true;
                     }
+                    last_full = Some(text.clone());
+                    text
                 }
                 Err(e) => {
-                    // Held by another command (a drill, a reset): try again next round.
                     armed = true;
-                    screen = format!("could not run them now: {e:#}\n");
+                    format!("could not grade the step now: {e:#}\n")
                 }
             }
-        } else if quiet.outcome.passed && quiet.disruptive == 0 {
-            // Grading records the pass (and the step is the trainee's to leave).
-            let full = engine::grade(open, lesson, Some(&step.id))?;
-            passed_now = full.all_passed();
-            screen = report::text(&full, layout);
+        } else if quiet.outcome.passed {
+            // The grading failed and the quiet checks still pass: its report still holds.
+            last_full.clone().unwrap_or_default()
         } else {
-            if !quiet.outcome.passed {
-                armed = true;
-            }
+            armed = true;
             let lab = GradedLab::new(&open.dir.name.to_string(), &lesson.id, vec![quiet.outcome]);
-            screen = report::text(&lab, layout);
+            let mut text = report::text(&lab, layout);
             if quiet.disruptive > 0 {
-                screen += &format!(
+                text += &format!(
                     "({} check(s) that break something on purpose run once these pass.)\n",
                     quiet.disruptive
                 );
             }
-        }
+            text
+        };
         show(&term, &screen, &mut shown);
         if passed_now {
             eprintln!("{} step `{}` passed", ui::green("✔"), step.id);
             continue;
         }
-        pause(&stop, &again);
+        pause(&interrupted, &terminated, &again);
     }
     ui::say("stopped watching; progress so far is saved");
-    Ok(130)
+    // As a shell reports a command ended by the signal: 128 + SIGINT, 128 + SIGTERM.
+    Ok(if terminated.load(Ordering::Relaxed) {
+        143
+    } else {
+        130
+    })
 }
 
 /// Draw `screen`: on a terminal over the last one; elsewhere only when it changed.
@@ -126,10 +146,15 @@ fn show(term: &console::Term, screen: &str, shown: &mut String) {
     *shown = screen.to_string();
 }
 
-/// Sleep until the next round, waking early for Ctrl-C or Enter.
-fn pause(stop: &AtomicBool, again: &Again) {
+/// Whether Ctrl-C or SIGTERM came.
+fn stopped(interrupted: &AtomicBool, terminated: &AtomicBool) -> bool {
+    interrupted.load(Ordering::Relaxed) || terminated.load(Ordering::Relaxed)
+}
+
+/// Sleep until the next round, waking early for Ctrl-C, SIGTERM or Enter.
+fn pause(interrupted: &AtomicBool, terminated: &AtomicBool, again: &Again) {
     let until = Instant::now() + ROUND_PAUSE;
-    while Instant::now() < until && !stop.load(Ordering::Relaxed) && !again.pending() {
+    while Instant::now() < until && !stopped(interrupted, terminated) && !again.pending() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -1,6 +1,7 @@
 //! `halab watch` in a pseudo-terminal, on the tiny fixture lab: it shows the current step
 //! failing, sees the step pass the moment the lab has what it checks, records the pass, runs the
-//! next step's disruptive check only once its quiet check passes, and leaves cleanly on Ctrl-C.
+//! next step's disruptive check only once its quiet check passes (and after it failed, only on
+//! Enter), and leaves cleanly on Ctrl-C.
 
 use std::time::Duration;
 
@@ -17,7 +18,10 @@ fn watch_passes_a_step_the_moment_it_holds_and_leaves_on_ctrl_c() {
     let lab = t.lab("wt");
     lab.start("tiny", &[]);
     let mut cmd = home.cmd();
-    cmd.env("TERM", "xterm").args(["--lab", "wt", "watch"]);
+    // The pty as stdin too (Home::cmd gives /dev/null): Enter reaches watch.
+    cmd.env("TERM", "xterm")
+        .stdin(std::process::Stdio::inherit())
+        .args(["--lab", "wt", "watch"]);
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
     p.exp_string("there is no /root/mark on box").unwrap();
     // The trainee does the step in another terminal.
@@ -36,7 +40,50 @@ fn watch_passes_a_step_the_moment_it_holds_and_leaves_on_ctrl_c() {
         .unwrap();
     let early = seen.matches("running step").count();
     assert_eq!(early, 0, "watch ran the disruptive check early:\n{seen}");
+    // The empty note fails the disruptive check: its report stays, and it is not run again on
+    // its own while the quiet check keeps passing.
+    p.exp_string("the note does not say `kept`").unwrap();
+    p.exp_string("They run again when the step's other checks fail and pass again, or on Enter")
+        .unwrap();
+    home.ok(&[
+        "--lab",
+        "wt",
+        "exec",
+        "peer",
+        "sh",
+        "-c",
+        "echo kept > /root/note",
+    ]);
+    let runs = || {
+        home.ok(&["--lab", "wt", "exec", "peer", "cat", "/var/tmp/kept-runs"])
+            .lines()
+            .count()
+    };
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(
+        runs(),
+        1,
+        "the failed disruptive check ran again on its own"
+    );
+    let st = home.ok(&[
+        "--lab",
+        "wt",
+        "exec",
+        "peer",
+        "systemctl",
+        "is-active",
+        "halab-tiny-web",
+    ]);
+    assert_eq!(
+        st, "active\n",
+        "the failed disruptive check did not put peer back"
+    );
+    // Enter runs it again.
+    p.send_line("").unwrap();
+    p.exp_string("running step `note`'s 1 check(s) that break something on purpose")
+        .unwrap();
     p.exp_string("step `note` passed").unwrap();
+    assert_eq!(runs(), 2);
     p.exp_string("every step of `tiny` has passed").unwrap();
     p.exp_eof().unwrap();
     // The passes are recorded as `check` records them; the disruptive check put peer back.
@@ -57,7 +104,10 @@ fn watch_passes_a_step_the_moment_it_holds_and_leaves_on_ctrl_c() {
     // Ctrl-C between rounds: a message, exit 130, nothing left running.
     home.ok(&["--lab", "wt", "reset"]);
     let mut cmd = home.cmd();
-    cmd.env("TERM", "xterm").args(["--lab", "wt", "watch"]);
+    // The pty as stdin too (Home::cmd gives /dev/null): Enter reaches watch.
+    cmd.env("TERM", "xterm")
+        .stdin(std::process::Stdio::inherit())
+        .args(["--lab", "wt", "watch"]);
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
     p.exp_string("there is no /root/mark on box").unwrap();
     std::thread::sleep(Duration::from_millis(300));
