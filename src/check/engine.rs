@@ -639,6 +639,20 @@ mod tests {
         }
     }
 
+    /// Nodes that answer `ok` to every script but `failing`, which exits 1.
+    fn fails_only(failing: &'static str) -> impl Fn(&str, usize) -> Output + Sync {
+        move |script: &str, _: usize| {
+            if script == failing {
+                Output {
+                    code: Some(1),
+                    ..Default::default()
+                }
+            } else {
+                printed("ok\n")
+            }
+        }
+    }
+
     fn printed(stdout: &str) -> Output {
         Output {
             code: Some(0),
@@ -838,16 +852,7 @@ after = [{ node = "app", run = "start" }]
 
     #[test]
     fn a_check_that_breaks_the_lab_is_not_run_once_its_step_failed() {
-        let answer = |script: &str, _: usize| {
-            if script == "other" {
-                Output {
-                    code: Some(1),
-                    ..Default::default()
-                }
-            } else {
-                printed("ok\n")
-            }
-        };
+        let answer = fails_only("other");
         let b = Scripted::new(&answer);
         let s = step(ORDERED);
         let out = run_checks(&b, &ctx(), &todo_of(&s));
@@ -860,16 +865,7 @@ after = [{ node = "app", run = "start" }]
     /// stopped): the first failing does not skip the second.
     #[test]
     fn a_failed_disruptive_check_does_not_skip_the_one_that_puts_the_lab_back() {
-        let answer = |script: &str, _: usize| {
-            if script == "moved" {
-                Output {
-                    code: Some(1),
-                    ..Default::default()
-                }
-            } else {
-                printed("ok\n")
-            }
-        };
+        let answer = fails_only("moved");
         let b = Scripted::new(&answer);
         let s = step(
             r#"

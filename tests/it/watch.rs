@@ -5,7 +5,17 @@
 
 use std::time::Duration;
 
-use crate::support::{Opening, destroy_and_check, text};
+use crate::support::{Home, Opening, destroy_and_check, text};
+
+/// `halab --lab wt watch` in a pseudo-terminal, the pty its stdin too (`Home::cmd` gives
+/// /dev/null), so Enter reaches it.
+fn watch(home: &Home) -> rexpect::session::PtySession {
+    let mut cmd = home.cmd();
+    cmd.env("TERM", "xterm")
+        .stdin(std::process::Stdio::inherit())
+        .args(["--lab", "wt", "watch"]);
+    rexpect::session::spawn_command(cmd, Some(30_000)).unwrap()
+}
 
 #[test]
 fn watch_passes_a_step_the_moment_it_holds_and_leaves_on_ctrl_c() {
@@ -17,12 +27,7 @@ fn watch_passes_a_step_the_moment_it_holds_and_leaves_on_ctrl_c() {
     let home = &t.home;
     let lab = t.lab("wt");
     lab.start("tiny", &[]);
-    let mut cmd = home.cmd();
-    // The pty as stdin too (Home::cmd gives /dev/null): Enter reaches watch.
-    cmd.env("TERM", "xterm")
-        .stdin(std::process::Stdio::inherit())
-        .args(["--lab", "wt", "watch"]);
-    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let mut p = watch(home);
     p.exp_string("there is no /root/mark on box").unwrap();
     // The trainee does the step in another terminal.
     home.ok(&["--lab", "wt", "exec", "box", "touch", "/root/mark"]);
@@ -96,12 +101,7 @@ fn watch_passes_a_step_the_moment_it_holds_and_leaves_on_ctrl_c() {
 
     // Ctrl-C between rounds: a message, exit 130, nothing left running.
     home.ok(&["--lab", "wt", "reset"]);
-    let mut cmd = home.cmd();
-    // The pty as stdin too (Home::cmd gives /dev/null): Enter reaches watch.
-    cmd.env("TERM", "xterm")
-        .stdin(std::process::Stdio::inherit())
-        .args(["--lab", "wt", "watch"]);
-    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let mut p = watch(home);
     p.exp_string("there is no /root/mark on box").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     p.send_control('c').unwrap();
