@@ -790,11 +790,18 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
 /// A drill's runs: thresholds on figures the run has, and something that breaks.
 fn check_drill_runs(d: &Drill, dp: &DocPath, doc: &mut Doc) {
     for (rp, run) in dp.items("runs", &d.runs) {
+        let medians: Vec<String> = run
+            .samples
+            .iter()
+            .map(|x| format!("{}{}", x.id, super::drill::MEDIAN_SUFFIX))
+            .collect();
         let figures: Vec<&str> = super::drill::STREAM_FIGURES
             .iter()
             .copied()
             .chain(run.measure.iter().map(|m| m.id.as_str()))
             .chain(d.figures.iter().map(|f| f.id.as_str()))
+            .chain(run.samples.iter().map(|x| x.id.as_str()))
+            .chain(medians.iter().map(String::as_str))
             .collect();
         for (tp, t) in rp.items("pass", &run.pass) {
             if !figures.contains(&t.figure.as_str()) {
@@ -1192,12 +1199,16 @@ mod tests {
             read = { node = \"client\", run = \"true\" } }\n\n\
             [[drills.runs]]\nid = \"r\"\ntitle = \"t\"\nfault = [{ node = \"client\", run = \"true\" }]\n\
             measure = [{ id = \"up\", title = \"up\", node = \"client\", until = \"true\", limit_s = 5 }]\n\
-            samples = [{ id = \"lag\", title = \"lag\", node = \"client\", run = \"echo 0\", every_ms = 200 }]\n";
+            samples = [{ id = \"lag\", title = \"lag\", node = \"client\", run = \"echo 0\", every_ms = 200 }]\n\
+            pass = [{ figure = \"lag\", max = 1 }, { figure = \"lag_p50\", max = 1 }, { figure = \"lost\", max = 0 }]\n";
         let good = format!("{REAL}{drill}");
         assert!(problems(&good).is_empty(), "{:#?}", problems(&good));
         assert!(drill.contains(from), "`{from}`");
-        let text = format!("{REAL}{}", drill.replacen(from, to, 1));
-        assert_problem(&problems(&text), FILE, line_of(&text, marker), what, help);
+        let broken = drill.replacen(from, to, 1);
+        let text = format!("{REAL}{broken}");
+        // The marker is looked for in the extra drill only: the real lesson may say it too.
+        let line = REAL.matches('\n').count() + line_of(&broken, marker);
+        assert_problem(&problems(&text), FILE, line, what, help);
     }
 
     #[test]
@@ -1267,6 +1278,14 @@ mod tests {
             "samples = ",
             "sample `lag` reports `lag_p50`, the name of a measure of run `r`",
             "ID_p50",
+        );
+        // A threshold may name a sample and its median, not another figure.
+        extra_drill(
+            "{ figure = \"lag_p50\"",
+            "{ figure = \"lag_p90\"",
+            "pass = ",
+            "no figure `lag_p90` in run `r`",
+            "lag_p50",
         );
         extra_drill(
             "every_ms = 200",
