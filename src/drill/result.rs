@@ -48,7 +48,9 @@ pub(crate) struct RequestFigures {
     pub worst_ms: f64,
     /// The median request, in milliseconds.
     pub p50_ms: f64,
-    /// The longest read outage, in seconds (see [`longest_outage`]); 0 when none failed.
+    /// The longest read outage, in seconds (see [`longest_outage`]); 0 when none failed (and
+    /// in results kept before it was measured).
+    #[serde(default)]
     pub read_outage_s: f64,
 }
 
@@ -612,6 +614,19 @@ mod tests {
         let floats = text.replace(":202,", ":202.0,").replace(":21,", ":21.0,");
         assert_ne!(floats, text);
         assert_eq!(serde_json::from_str::<Figures>(&floats).unwrap(), full());
+    }
+
+    #[test]
+    fn figures_kept_by_an_earlier_version_still_read() {
+        let old = serde_json::json!({"requests": 202.0, "failed": 21, "worst_ms": 3007.0,
+            "p50_ms": 1.5, "failed_window_s": 4.0, "rows_committed": 9, "rows_lost": 1,
+            "moved": 2.4});
+        let f: Figures = serde_json::from_value(old).unwrap();
+        let q = f.requests.as_ref().unwrap();
+        assert_eq!((q.requests, q.failed, q.read_outage_s), (202, 21, 0.0));
+        assert_eq!(f.orders, None);
+        assert_eq!(f.get("moved"), Some(2.4));
+        assert_eq!(f.get("lost"), None);
     }
 
     #[test]

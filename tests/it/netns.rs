@@ -678,7 +678,8 @@ fn a_drill_records_every_order_and_checks_what_was_stored() {
     assert!(samples.len() >= 3, "{r:#}");
     assert!(f(&r, "stored") >= f(&r, "stored_p50"), "{r:#}");
     assert!(f(&r, "stored") >= 1.0, "{r:#}");
-    // Refused with 503 but stored: failed, and recovered.
+    // Refused with 503 but stored: failed, and recovered. (This run's repair empties the store:
+    // nothing is lost because the orders are read back before it.)
     let r = run("refuses");
     assert!(f(&r, "writes_failed") >= 5.0, "{r:#}");
     assert_eq!(f(&r, "recovered"), f(&r, "writes_failed"), "{r:#}");
