@@ -269,7 +269,11 @@ fn timeline(
     opts: Options,
     stop_orders: &dyn Fn(),
 ) -> Result<Seen> {
-    let (t_fault, fault_at, samples) = sampled_until_fault(open, r, ctx)?;
+    let Faulted {
+        t_fault,
+        fault_at,
+        samples,
+    } = sampled_until_fault(open, r, ctx)?;
     let mut measured = Vec::new();
     for m in r.measure.iter().filter(|m| m.from == Since::Fault) {
         if let Some(a) = &m.assist {
@@ -317,15 +321,19 @@ fn timeline(
     })
 }
 
+/// When the fault came, and what the samples saw before it.
+struct Faulted {
+    /// The fault's Unix time.
+    t_fault: f64,
+    /// The fault's instant, for the measures' clocks.
+    fault_at: Instant,
+    /// Each sample's values taken before the fault, by sample id.
+    samples: BTreeMap<String, Vec<Sampled>>,
+}
+
 /// The traffic's first `settle_s` with the run's samples taken beside it, then the fault (a
-/// crash, the fault's commands). Returns the fault's Unix time and instant, and each sample's
-/// values taken before the fault.
-#[allow(clippy::type_complexity)]
-fn sampled_until_fault(
-    open: &OpenLab,
-    r: &Run,
-    ctx: &Context,
-) -> Result<(f64, Instant, BTreeMap<String, Vec<Sampled>>)> {
+/// crash, the fault's commands).
+fn sampled_until_fault(open: &OpenLab, r: &Run, ctx: &Context) -> Result<Faulted> {
     let stop = AtomicBool::new(false);
     let cmds: Vec<(&Sample, String)> = r
         .samples
@@ -359,7 +367,11 @@ fn sampled_until_fault(
             // A sample started as the fault came counts only if it started before it.
             .map(|(id, v)| (id, v.into_iter().filter(|x| x.t < t_fault).collect()))
             .collect();
-        faulted.map(|()| (t_fault, fault_at, samples))
+        faulted.map(|()| Faulted {
+            t_fault,
+            fault_at,
+            samples,
+        })
     })
 }
 
