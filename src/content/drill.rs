@@ -248,7 +248,8 @@ pub struct Run {
     /// Seconds the fault lasts at least (from the fault) before the repair.
     #[serde(default)]
     pub hold_s: f64,
-    /// Seconds of traffic before the fault and after the last measure.
+    /// Seconds of traffic before the fault, after the last measure from the fault (so the
+    /// streams see the recovery) and after the repair.
     #[serde(default = "default_settle")]
     pub settle_s: f64,
 }

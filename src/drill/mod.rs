@@ -292,10 +292,11 @@ fn timeline(
         let v = measure(open, ctx, m, fault_at)?;
         measured.push((m.id.clone(), v));
     }
+    // The streams go on for `settle_s` after the last measure, so they show the recovery too.
     let held = fault_at.elapsed().as_secs_f64();
-    if held < r.hold_s {
-        std::thread::sleep(Duration::try_from_secs_f64(r.hold_s - held).unwrap_or(Duration::ZERO));
-    }
+    let settled = if measured.is_empty() { 0.0 } else { r.settle_s };
+    let more = (r.hold_s - held).max(settled);
+    std::thread::sleep(Duration::try_from_secs_f64(more).unwrap_or(Duration::ZERO));
     stop_orders();
     // A failed read is reported after the repair, so that the lab is put back first.
     let read = drill.orders.as_ref().map(|o| sh(open, ctx, &o.read));
