@@ -705,10 +705,12 @@ systemctl restart keepalived"#
         c["output"]
             .as_str()
             .unwrap()
-            .contains("app-01 hosts=10.0.0.30 lists=pg-primary target_session_attrs=any"),
+            .contains("app-01 hosts=10.0.0.30 lists=pg-primary target_session_attrs=read-write"),
         "{c}"
     );
-    home.ok(&["--lab", "cm", "solve", "--step", "promote"]);
+    // The solution promotes; its grading then fails.
+    let o = home.run(&["--lab", "cm", "solve", "--step", "promote"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let (code, r) = check_json(home, "cm", Some("promote"));
     assert_eq!(code, 1, "{r}");
     assert_eq!(
