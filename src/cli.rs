@@ -98,7 +98,7 @@ pub(crate) enum Command {
     Reset(ResetArgs),
     /// List the labs on this machine: backend, lesson, current step, steps passed, last check
     Labs(LabsArgs),
-    /// Break the lab on purpose and measure what the chapter claims (failed requests, seconds to failover, rows lost)
+    /// Break the lab on purpose and measure what the chapter claims (failed requests and orders, seconds to failover, acknowledged orders lost)
     #[command(
         after_help = "NAME is one of the lesson's drills (an unknown NAME lists them), or `all`: every drill, as\n\
                       the chapter's table.\n\

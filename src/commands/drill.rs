@@ -39,7 +39,8 @@ pub(crate) fn run(g: &Global, a: DrillArgs) -> Result<i32> {
                     .iter()
                     .map(|d| (d.title.clone(), d.claim.clone()))
                     .collect();
-                print!("{}", report::table(&results, &titles));
+                let (color, width) = ui::stdout_table_mode();
+                print!("{}", report::table(&results, &titles, color, width));
             }
         }
         return Ok(if passed { 0 } else { 1 });

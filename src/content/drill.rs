@@ -31,9 +31,10 @@ pub struct Drill {
     /// Requests at a fixed rate during every run, each with its own timeout.
     #[serde(default)]
     pub requests: Option<Requests>,
-    /// Numbered writes at a fixed rate during every run: what was committed, and what survived.
+    /// Orders POSTed at a fixed rate during every run, each with its own id: what was
+    /// acknowledged, and what survived.
     #[serde(default)]
-    pub writes: Option<Writes>,
+    pub orders: Option<Orders>,
     /// Settings shown with the results, because they explain them (e.g. a proxy's timeouts).
     #[serde(default)]
     pub context: Vec<Shown>,
@@ -73,23 +74,70 @@ pub struct Requests {
     pub timeout_ms: u64,
 }
 
-/// Numbered writes at a fixed rate from a node.
+/// Orders POSTed at a fixed rate from a node, each with a unique id, each with its own timeout;
+/// afterwards `read` lists the ids that survived (Jepsen's set checker compares the two).
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Writes {
-    /// Where the writer runs.
+pub struct Orders {
+    /// Where the orders start (never the host); runs `python3` from its PATH.
     pub node: String,
-    /// Run once before each run (e.g. create an empty table).
+    /// Where each order is POSTed (a template, e.g. `http://{{ vip }}/orders`).
+    pub url: String,
+    /// Each order's body (a template) in which `{id}` is the order's id.
+    #[serde(default = "default_body")]
+    pub body: String,
+    /// The body's `Content-Type`.
+    #[serde(default = "default_content_type")]
+    pub content_type: String,
+    /// One order every this many milliseconds, whether or not earlier ones have answered.
+    pub every_ms: u64,
+    /// Each order's own timeout (connect and answer), in milliseconds.
+    pub timeout_ms: u64,
+    /// HTTP statuses that acknowledge an order (`ok`).
+    #[serde(default = "default_ok_status")]
+    pub ok_status: Vec<u16>,
+    /// HTTP statuses that refuse an order (`fail`); any other status is `unknown`.
+    #[serde(default = "default_fail_status")]
+    pub fail_status: Vec<u16>,
+    /// Run once before each run (e.g. start from an empty table).
     #[serde(default)]
     pub setup: Vec<NodeCommand>,
-    /// One write: a command (template) in which `$1` is the row's number; exit 0 = committed.
-    pub write: String,
-    pub every_ms: u64,
-    pub timeout_ms: u64,
-    /// After the run: prints, one per line, the numbers of the rows that survived.
+    /// After the orders stop, before any repair: prints the ids present, one per line.
     pub read: NodeCommand,
-    /// What a missing row means, shown with the count (e.g. the replication mode that loses it).
+    /// What a lost order means, shown with the count (e.g. the replication mode that loses it).
     #[serde(default)]
     pub lost_means: Option<String>,
+}
+
+fn default_body() -> String {
+    "id={id}".into()
+}
+
+fn default_content_type() -> String {
+    "application/x-www-form-urlencoded".into()
+}
+
+fn default_ok_status() -> Vec<u16> {
+    vec![201]
+}
+
+fn default_fail_status() -> Vec<u16> {
+    vec![503]
+}
+
+/// A number sampled on a node while the traffic flows, from its start until the fault (e.g. a
+/// replica's lag): the run reports the largest sample as `ID` and the median as `ID_p50`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Sample {
+    /// Its name in thresholds and reports (and `ID_p50` for the median).
+    pub id: String,
+    /// How reports name it, e.g. "replay lag on the standby".
+    pub title: String,
+    /// The node the command runs on.
+    pub node: String,
+    /// Run with `bash -c` as root (a template); prints one number.
+    pub run: String,
+    /// One sample every this many milliseconds.
+    pub every_ms: u64,
 }
 
 /// A command whose output is shown with a drill's results.
@@ -159,7 +207,8 @@ pub struct Measure {
 /// A figure must stay at or below a limit.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Threshold {
-    /// `failed`, `worst_ms`, `rows_lost`, a measure's id, or one of the drill's `figures`.
+    /// A figure every run reports (`STREAM_FIGURES`: `failed`, `lost`, `write_outage_s`...), a
+    /// measure's id, a sample's id (or `ID_p50`), or one of the drill's `figures`.
     pub figure: String,
     pub max: f64,
     /// Why this limit, shown when it is missed.
@@ -187,6 +236,9 @@ pub struct Run {
     /// Timed conditions, in order.
     #[serde(default)]
     pub measure: Vec<Measure>,
+    /// Numbers sampled while the traffic flows, until the fault.
+    #[serde(default)]
+    pub samples: Vec<Sample>,
     /// Commands that undo the fault (after a crashed node is back).
     #[serde(default)]
     pub repair: Vec<NodeCommand>,
@@ -205,18 +257,29 @@ fn default_settle() -> f64 {
     1.0
 }
 
-/// The figures halab computes itself from a run's request stream and writer, by the names
-/// thresholds use: the fields of `drill::result::RequestFigures` and `WriteFigures` (a test there
-/// keeps the two lists equal). A lesson's own figures and measures may not take these names.
+/// The figures halab computes itself from a run's request stream and order stream, by the names
+/// thresholds use: the fields of `drill::result::RequestFigures` and `OrderFigures` (a test there
+/// keeps the two lists equal). A lesson's own figures, measures and samples may not take these
+/// names.
 pub const STREAM_FIGURES: &[&str] = &[
     "requests",
     "failed",
     "worst_ms",
     "p50_ms",
-    "failed_window_s",
-    "rows_committed",
-    "rows_lost",
+    "read_outage_s",
+    "writes",
+    "acknowledged",
+    "writes_failed",
+    "writes_unknown",
+    "lost",
+    "recovered",
+    "unexpected",
+    "duplicates",
+    "write_outage_s",
 ];
+
+/// The suffix of a sample's median figure (`ID_p50`).
+pub const MEDIAN_SUFFIX: &str = "_p50";
 
 impl Drill {
     /// Every command text of the drill with where it is (below `at`, the drill's own place).
@@ -232,9 +295,10 @@ impl Drill {
         if let Some(r) = &self.requests {
             out.push((at.key("requests").key("url"), &r.url));
         }
-        if let Some(w) = &self.writes {
-            let wp = at.key("writes");
-            out.push((wp.key("write"), &w.write));
+        if let Some(w) = &self.orders {
+            let wp = at.key("orders");
+            out.push((wp.key("url"), &w.url));
+            out.push((wp.key("body"), &w.body));
             out.push((wp.key("read").key("run"), &w.read.run));
             for (i, s) in w.setup.iter().enumerate() {
                 out.push((wp.key("setup").index(i).key("run"), &s.run));
@@ -263,6 +327,9 @@ impl Drill {
                     out.push((rp.key(key).index(i).key("run"), &c.run));
                 }
             }
+            for (si, x) in r.samples.iter().enumerate() {
+                out.push((rp.key("samples").index(si).key("run"), &x.run));
+            }
             for (mi, m) in r.measure.iter().enumerate() {
                 let mp = rp.key("measure").index(mi);
                 out.push((mp.key("until"), &m.until));
@@ -286,8 +353,8 @@ impl Drill {
         if let Some(r) = &self.requests {
             out.push((at.key("requests").key("node"), &r.node));
         }
-        if let Some(w) = &self.writes {
-            let wp = at.key("writes");
+        if let Some(w) = &self.orders {
+            let wp = at.key("orders");
             out.push((wp.key("node"), &w.node));
             out.push((wp.key("read").key("node"), &w.read.node));
             for (i, s) in w.setup.iter().enumerate() {
@@ -317,6 +384,9 @@ impl Drill {
                     out.push((rp.key(key).index(i).key("node"), &c.node));
                 }
             }
+            for (si, x) in r.samples.iter().enumerate() {
+                out.push((rp.key("samples").index(si).key("node"), &x.node));
+            }
             for (mi, m) in r.measure.iter().enumerate() {
                 let mp = rp.key("measure").index(mi);
                 out.push((mp.key("node"), &m.node));
@@ -342,9 +412,9 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
         d.requests
             .as_ref()
             .map(|r| (dp.key("requests"), r.every_ms, r.timeout_ms)),
-        d.writes
+        d.orders
             .as_ref()
-            .map(|w| (dp.key("writes"), w.every_ms, w.timeout_ms)),
+            .map(|w| (dp.key("orders"), w.every_ms, w.timeout_ms)),
     ];
     for (p, every, timeout) in traffic.into_iter().flatten() {
         doc.number_in(
@@ -359,6 +429,9 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             1.0..=MAX_TIMEOUT_MS,
             format!("write a timeout from 1 to {MAX_TIMEOUT_MS} ms, e.g. `3000`"),
         );
+    }
+    if let Some(o) = &d.orders {
+        check_orders(o, &dp.key("orders"), doc);
     }
     let mut figure_ids = Ids::new("figures", "give each figure of a drill its own id");
     for (i, f) in d.figures.iter().enumerate() {
@@ -409,6 +482,7 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             0.0..=600.0,
             "write the seconds of traffic before the fault and after, 0 to 600, e.g. `1.0`",
         );
+        check_samples(d, r, &rp, doc);
         let mut measure_ids = Ids::new("measure", "give each measure of a run its own id");
         for (mi, m) in r.measure.iter().enumerate() {
             let mp = rp.key("measure").index(mi);
@@ -451,5 +525,88 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
                 "write the largest value that passes, 0 or more, e.g. `0` or `5.0`",
             );
         }
+    }
+}
+
+/// The order stream's statuses and body: each status an HTTP status, in one list only, some
+/// status acknowledging; a body that carries the order's id.
+fn check_orders(o: &Orders, op: &DocPath, doc: &mut Doc) {
+    if o.ok_status.is_empty() {
+        doc.error(
+            &op.key("ok_status"),
+            "`ok_status` is empty: no answer would acknowledge an order",
+            Some("list the statuses that mean stored, e.g. `[201]`".into()),
+        );
+    }
+    for (key, list) in [("ok_status", &o.ok_status), ("fail_status", &o.fail_status)] {
+        for (i, s) in list.iter().enumerate() {
+            if !(100..=599).contains(s) {
+                doc.error(
+                    &op.key(key).index(i),
+                    format!("`{s}` is not an HTTP status"),
+                    Some("write a status from 100 to 599, e.g. `201` or `503`".into()),
+                );
+            }
+        }
+    }
+    for (i, s) in o.fail_status.iter().enumerate() {
+        if o.ok_status.contains(s) {
+            doc.error(
+                &op.key("fail_status").index(i),
+                format!("status {s} is in both `ok_status` and `fail_status`"),
+                Some(
+                    "an answer either acknowledges an order or refuses it: keep it in one list"
+                        .into(),
+                ),
+            );
+        }
+    }
+    if !o.body.contains("{id}") {
+        doc.error(
+            &op.key("body"),
+            "the order's body does not carry its id (`{id}`)",
+            Some("write `{id}` where the order's id goes, e.g. `id={id}`".into()),
+        );
+    }
+}
+
+/// A run's samples: each id once, not the name of another figure of the run (nor is its
+/// median's), each interval in range.
+fn check_samples(d: &Drill, r: &Run, rp: &DocPath, doc: &mut Doc) {
+    let mut ids = Ids::new("samples", "give each sample of a run its own id");
+    for (i, x) in r.samples.iter().enumerate() {
+        let sp = rp.key("samples").index(i);
+        let twice = format!("sample `{}` appears twice in run `{}`", x.id, r.id);
+        if ids.once(doc, &sp.key("id"), i, &x.id, twice) {
+            let median = format!("{}{MEDIAN_SUFFIX}", x.id);
+            for name in [x.id.as_str(), median.as_str()] {
+                let clash = if STREAM_FIGURES.contains(&name) {
+                    Some("a figure every run reports".to_string())
+                } else if r.measure.iter().any(|m| m.id == name) {
+                    Some(format!("a measure of run `{}`", r.id))
+                } else if d.figures.iter().any(|f| f.id == name) {
+                    Some(format!("a figure of drill `{}`", d.id))
+                } else {
+                    None
+                };
+                if let Some(c) = clash {
+                    doc.error(
+                        &sp.key("id"),
+                        format!("sample `{}` reports `{name}`, the name of {c}", x.id),
+                        Some(format!(
+                            "choose another id (a sample reports ID and ID{MEDIAN_SUFFIX}); taken: {}",
+                            STREAM_FIGURES.join(", ")
+                        )),
+                    );
+                    break;
+                }
+            }
+        }
+        doc.number_in(
+            &sp.key("every_ms"),
+            x.every_ms as f64,
+            1.0..=MAX_EVERY_MS,
+            format!("write an interval from 1 to {MAX_EVERY_MS} ms, e.g. `500`"),
+        );
     }
 }

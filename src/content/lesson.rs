@@ -315,8 +315,8 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
         [a, Seg::Index(_), b] if key(a, "drills") && key(b, "requests") => {
             struct_fields::<super::drill::Requests>()
         }
-        [a, Seg::Index(_), b] if key(a, "drills") && key(b, "writes") => {
-            struct_fields::<super::drill::Writes>()
+        [a, Seg::Index(_), b] if key(a, "drills") && key(b, "orders") => {
+            struct_fields::<super::drill::Orders>()
         }
         [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "figures") => {
             struct_fields::<super::drill::DerivedFigure>()
@@ -334,6 +334,11 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
             if key(a, "drills") && key(b, "runs") && key(c, "measure") =>
         {
             struct_fields::<super::drill::Measure>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_)]
+            if key(a, "drills") && key(b, "runs") && key(c, "samples") =>
+        {
+            struct_fields::<super::drill::Sample>()
         }
         [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_), d]
             if key(a, "drills") && key(b, "runs") && key(c, "measure") && key(d, "assist") =>
@@ -785,11 +790,18 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
 /// A drill's runs: thresholds on figures the run has, and something that breaks.
 fn check_drill_runs(d: &Drill, dp: &DocPath, doc: &mut Doc) {
     for (rp, run) in dp.items("runs", &d.runs) {
+        let medians: Vec<String> = run
+            .samples
+            .iter()
+            .map(|x| format!("{}{}", x.id, super::drill::MEDIAN_SUFFIX))
+            .collect();
         let figures: Vec<&str> = super::drill::STREAM_FIGURES
             .iter()
             .copied()
             .chain(run.measure.iter().map(|m| m.id.as_str()))
             .chain(d.figures.iter().map(|f| f.id.as_str()))
+            .chain(run.samples.iter().map(|x| x.id.as_str()))
+            .chain(medians.iter().map(String::as_str))
             .collect();
         for (tp, t) in rp.items("pass", &run.pass) {
             if !figures.contains(&t.figure.as_str()) {
@@ -1145,9 +1157,9 @@ mod tests {
     fn drill_figures_and_assists_are_checked() {
         broken(
             "{ id = \"vrrp_s\"",
-            "{ id = \"rows_lost\"",
-            "{ id = \"rows_lost\"",
-            "figure `rows_lost` has the name of a figure every run reports",
+            "{ id = \"lost\"",
+            "{ id = \"lost\"",
+            "figure `lost` has the name of a figure every run reports",
             "choose another id",
         );
         broken(
@@ -1176,6 +1188,111 @@ mod tests {
             "node = \"lb-09\"",
             "lb-09",
             "lb-02",
+        );
+    }
+
+    /// The real lesson with one more drill at its end (an order stream from `client`), broken by
+    /// `from` -> `to`; the problems expected on the line of `marker`.
+    fn extra_drill(from: &str, to: &str, marker: &str, what: &str, help: &str) {
+        let drill = "\n[[drills]]\nid = \"extra\"\ntitle = \"t\"\nclaim = \"c\"\n\
+            orders = { node = \"client\", url = \"http://{{ vip }}/orders\", every_ms = 100, timeout_ms = 3000, \
+            read = { node = \"client\", run = \"true\" } }\n\n\
+            [[drills.runs]]\nid = \"r\"\ntitle = \"t\"\nfault = [{ node = \"client\", run = \"true\" }]\n\
+            measure = [{ id = \"up\", title = \"up\", node = \"client\", until = \"true\", limit_s = 5 }]\n\
+            samples = [{ id = \"lag\", title = \"lag\", node = \"client\", run = \"echo 0\", every_ms = 200 }]\n\
+            pass = [{ figure = \"lag\", max = 1 }, { figure = \"lag_p50\", max = 1 }, { figure = \"lost\", max = 0 }]\n";
+        let good = format!("{REAL}{drill}");
+        assert!(problems(&good).is_empty(), "{:#?}", problems(&good));
+        assert!(drill.contains(from), "`{from}`");
+        let broken = drill.replacen(from, to, 1);
+        let text = format!("{REAL}{broken}");
+        // The marker is looked for in the extra drill only: the real lesson may say it too.
+        let line = REAL.matches('\n').count() + line_of(&broken, marker);
+        assert_problem(&problems(&text), FILE, line, what, help);
+    }
+
+    #[test]
+    fn order_streams_have_http_statuses_in_one_list_and_a_body_with_the_id() {
+        let at = "every_ms = 100, timeout_ms = 3000, ";
+        for (extra, what, help) in [
+            (
+                "ok_status = [201, 999], ",
+                "`999` is not an HTTP status",
+                "from 100 to 599",
+            ),
+            ("ok_status = [], ", "`ok_status` is empty", "e.g. `[201]`"),
+            (
+                "fail_status = [503, 201], ",
+                "status 201 is in both `ok_status` and `fail_status`",
+                "keep it in one list",
+            ),
+            (
+                "body = \"order=1\", ",
+                "does not carry its id (`{id}`)",
+                "e.g. `id={id}`",
+            ),
+            (
+                "every_mss = 3, ",
+                "unknown field `every_mss`",
+                "did you mean `every_ms`?",
+            ),
+        ] {
+            extra_drill(at, &format!("{at}{extra}"), extra, what, help);
+        }
+        extra_drill(
+            "every_ms = 100, timeout_ms = 3000",
+            "every_ms = 0, timeout_ms = 3000",
+            "every_ms = 0, timeout_ms = 3000, read",
+            "`every_ms` is 0",
+            "from 1 to 60000 ms",
+        );
+    }
+
+    #[test]
+    fn samples_have_their_own_ids_and_intervals() {
+        let one = "{ id = \"lag\", title = \"lag\", node = \"client\", run = \"echo 0\", every_ms = 200 }";
+        extra_drill(
+            one,
+            &format!("{one}, {one}"),
+            "samples = ",
+            "sample `lag` appears twice in run `r`",
+            "its own id",
+        );
+        for (id, what) in [
+            (
+                "lost",
+                "sample `lost` reports `lost`, the name of a figure every run reports",
+            ),
+            (
+                "up",
+                "sample `up` reports `up`, the name of a measure of run `r`",
+            ),
+        ] {
+            let to = one.replace("id = \"lag\"", &format!("id = \"{id}\""));
+            extra_drill(one, &to, "samples = ", what, "choose another id");
+        }
+        // A median's name may clash too: here with a measure called `lag_p50`.
+        extra_drill(
+            "{ id = \"up\"",
+            "{ id = \"lag_p50\"",
+            "samples = ",
+            "sample `lag` reports `lag_p50`, the name of a measure of run `r`",
+            "ID_p50",
+        );
+        // A threshold may name a sample and its median, not another figure.
+        extra_drill(
+            "{ figure = \"lag_p50\"",
+            "{ figure = \"lag_p90\"",
+            "pass = ",
+            "no figure `lag_p90` in run `r`",
+            "lag_p50",
+        );
+        extra_drill(
+            "every_ms = 200",
+            "every_ms = 0",
+            "samples = ",
+            "`every_ms` is 0",
+            "e.g. `500`",
         );
     }
 

@@ -1,13 +1,14 @@
 //! Failure drills: break the trainee's lab on purpose, as a lesson's `[[drills]]` say, and
 //! measure what the chapter claims: requests that failed and for how long, seconds until a
 //! condition holds (an address moved, an alert arrived, a replica took over), figures the
-//! lesson computes from the lab's own configuration, rows committed and lost. Traffic starts
-//! and ends inside lab nodes (`assets/drill/`). Results are kept in the lab's record for
-//! `halab check --drills`.
+//! lesson computes from the lab's own configuration, numbers sampled while the traffic flows,
+//! orders acknowledged and lost. Traffic starts and ends inside lab nodes (`assets/drill/`).
+//! Results, with every request and order, are kept in the lab's record for `halab check
+//! --drills`.
 //!
-//! This file runs a drill (preflight, runs, timeline, measures); `traffic` runs the request
-//! stream and the writer, `result` holds what was measured, `grade` turns results into graded
-//! steps, `report` renders them.
+//! This file runs a drill (preflight, runs, timeline, samples, measures, the read-back of the
+//! orders); `traffic` runs the request stream and the order stream, `result` holds what was
+//! measured and checks it, `grade` turns results into graded steps, `report` renders them.
 //!
 //! Must not: name a node, step or command (they are the lesson's), or print results (commands
 //! render them; it only says on stderr what it is doing).
@@ -22,9 +23,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use self::result::{DrillResult, RunResult};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use self::result::{DrillResult, RunResult, Sampled};
 use self::traffic::Traffic;
-use crate::content::drill::{DerivedFigure, Drill, Measure, Run, Since};
+use crate::content::drill::{DerivedFigure, Drill, Measure, Run, Sample, Since};
 use crate::content::lesson::NodeCommand;
 use crate::content::template::Context;
 use crate::lifecycle;
@@ -183,10 +186,14 @@ fn run_once(
 ) -> Result<RunResult> {
     let ctx = &prepare(open, drill, r, ctx)?;
     let traffic = Traffic::new(&*open.backend, drill, r);
-    let ((t_fault, measured), printed) =
-        traffic.around(ctx, |stop_writer| timeline(open, r, ctx, opts, stop_writer))?;
+    let (seen, printed) = traffic.around(ctx, |stop_orders| {
+        timeline(open, drill, r, ctx, opts, stop_orders)
+    })?;
     let mut result = RunResult::new(drill, r);
-    result.add_measured(measured);
+    result.add_measured(seen.measured);
+    for (id, values) in seen.samples {
+        result.add_samples(&id, values);
+    }
     if let (Some(out), Some(q)) = (printed.requests, &drill.requests) {
         let reqs = result::requests(&out.stdout);
         if reqs.is_empty() {
@@ -196,16 +203,27 @@ fn run_once(
                 out.stderr.trim()
             );
         }
-        result.add_requests(&reqs, t_fault);
+        result.add_requests(&reqs, seen.t_fault);
     }
-    if let (Some(out), Some(w)) = (printed.writes, &drill.writes) {
-        let read = sh(open, ctx, &w.read).context("reading the rows that survived")?;
-        result.figures.writes = Some(result::writes(&out.stdout, &read));
+    if let (Some(out), Some(o)) = (printed.orders, &drill.orders) {
+        let orders = result::orders(&out.stdout, o);
+        if orders.is_empty() {
+            anyhow::bail!(
+                "the order stream on {} reported nothing: {}",
+                o.node,
+                out.stderr.trim()
+            );
+        }
+        let read = seen
+            .read
+            .unwrap_or_else(|| Ok(String::new()))
+            .with_context(|| format!("reading the orders back on {}", o.read.node))?;
+        result.add_orders(orders, &read, &traffic.prefix);
     }
     Ok(result)
 }
 
-/// The run's setup, its baseline and the writer's setup; the context with `baseline` for the
+/// The run's setup, its baseline and the order stream's setup; the context with `baseline` for the
 /// run's later commands.
 fn prepare(open: &OpenLab, drill: &Drill, r: &Run, ctx: &Context) -> Result<Context> {
     for nc in &r.setup {
@@ -216,7 +234,7 @@ fn prepare(open: &OpenLab, drill: &Drill, r: &Run, ctx: &Context) -> Result<Cont
         baseline.insert(k.clone(), sh(open, ctx, nc)?.trim().to_string());
     }
     let ctx = ctx.with("baseline", &baseline);
-    if let Some(w) = &drill.writes {
+    if let Some(w) = &drill.orders {
         for nc in &w.setup {
             sh(open, &ctx, nc)?;
         }
@@ -227,24 +245,35 @@ fn prepare(open: &OpenLab, drill: &Drill, r: &Run, ctx: &Context) -> Result<Cont
 /// Each measure's id and seconds (`None`: its condition did not hold within its limit).
 type Measured = Vec<(String, Option<f64>)>;
 
-/// The fault, the measures, the repair. Returns the fault's Unix time and each measure's
-/// seconds (`None`: it did not hold within its limit).
+/// What a run's timeline saw besides the traffic.
+struct Seen {
+    /// The fault's Unix time.
+    t_fault: f64,
+    /// Each measure's seconds.
+    measured: Measured,
+    /// Each sample's values, by sample id.
+    samples: BTreeMap<String, Vec<Sampled>>,
+    /// What the order stream's `read` printed (none when the drill sends no orders).
+    read: Option<Result<String>>,
+}
+
+/// The samples, the fault, the measures, the hold; then the order stream stops and its orders
+/// are read back, before the crashed node comes back and before the repair (a repair may
+/// rebuild the store from the old primary, hiding what was lost); then the repair and the
+/// measures from it.
 fn timeline(
     open: &OpenLab,
+    drill: &Drill,
     r: &Run,
     ctx: &Context,
     opts: Options,
-    stop_writer: &dyn Fn(),
-) -> Result<(f64, Measured)> {
-    std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
-    let t_fault = unix_now();
-    let fault_at = Instant::now();
-    if let Some(node) = &r.crash {
-        open.backend.crash_node(node)?;
-    }
-    for nc in &r.fault {
-        sh(open, ctx, nc)?;
-    }
+    stop_orders: &dyn Fn(),
+) -> Result<Seen> {
+    let Faulted {
+        t_fault,
+        fault_at,
+        samples,
+    } = sampled_until_fault(open, r, ctx)?;
     let mut measured = Vec::new();
     for m in r.measure.iter().filter(|m| m.from == Since::Fault) {
         if let Some(a) = &m.assist {
@@ -267,7 +296,9 @@ fn timeline(
     if held < r.hold_s {
         std::thread::sleep(Duration::try_from_secs_f64(r.hold_s - held).unwrap_or(Duration::ZERO));
     }
-    stop_writer();
+    stop_orders();
+    // A failed read is reported after the repair, so that the lab is put back first.
+    let read = drill.orders.as_ref().map(|o| sh(open, ctx, &o.read));
     if let Some(node) = &r.crash {
         ui::say(format!("bringing {node} back"));
         lifecycle::restart(open)
@@ -282,7 +313,95 @@ fn timeline(
         measured.push((m.id.clone(), v));
     }
     std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
-    Ok((t_fault, measured))
+    Ok(Seen {
+        t_fault,
+        measured,
+        samples,
+        read,
+    })
+}
+
+/// When the fault came, and what the samples saw before it.
+struct Faulted {
+    /// The fault's Unix time.
+    t_fault: f64,
+    /// The fault's instant, for the measures' clocks.
+    fault_at: Instant,
+    /// Each sample's values taken before the fault, by sample id.
+    samples: BTreeMap<String, Vec<Sampled>>,
+}
+
+/// The traffic's first `settle_s` with the run's samples taken beside it, then the fault (a
+/// crash, the fault's commands).
+fn sampled_until_fault(open: &OpenLab, r: &Run, ctx: &Context) -> Result<Faulted> {
+    let stop = AtomicBool::new(false);
+    let cmds: Vec<(&Sample, String)> = r
+        .samples
+        .iter()
+        .map(|x| Ok((x, ctx.render(&x.run)?)))
+        .collect::<Result<_>>()?;
+    std::thread::scope(|s| {
+        let threads: Vec<_> = cmds
+            .iter()
+            .map(|(x, cmd)| {
+                let stop = &stop;
+                s.spawn(move || (x.id.clone(), sample(open, x, cmd, stop)))
+            })
+            .collect();
+        std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
+        stop.store(true, Ordering::Relaxed);
+        let t_fault = unix_now();
+        let fault_at = Instant::now();
+        let faulted = (|| -> Result<()> {
+            if let Some(node) = &r.crash {
+                open.backend.crash_node(node)?;
+            }
+            for nc in &r.fault {
+                sh(open, ctx, nc)?;
+            }
+            Ok(())
+        })();
+        let samples = threads
+            .into_iter()
+            .map(|h| h.join().expect("sampler thread"))
+            // A sample started as the fault came counts only if it started before it.
+            .map(|(id, v)| (id, v.into_iter().filter(|x| x.t < t_fault).collect()))
+            .collect();
+        faulted.map(|()| Faulted {
+            t_fault,
+            fault_at,
+            samples,
+        })
+    })
+}
+
+/// How long one sample's command may take.
+const SAMPLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `x`'s command every `x.every_ms` until `stop`: the numbers it printed, with when (a sample
+/// that printed no number is left out).
+fn sample(open: &OpenLab, x: &Sample, cmd: &str, stop: &AtomicBool) -> Vec<Sampled> {
+    let node = open.backend.node(&x.node);
+    let every = Duration::from_millis(x.every_ms);
+    let mut out = Vec::new();
+    let begin = Instant::now();
+    let mut n = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        let t = unix_now();
+        if let Ok(o) = node.run(cmd, SAMPLE_TIMEOUT)
+            && o.success()
+            && let Some(v) = result::number(&o.stdout)
+        {
+            out.push(Sampled { t, v });
+        }
+        n += 1;
+        let next = every * n;
+        // Wait for the next tick in short steps, so the fault never waits long for a sampler.
+        while !stop.load(Ordering::Relaxed) && begin.elapsed() < next {
+            std::thread::sleep((next - begin.elapsed()).min(Duration::from_millis(20)));
+        }
+    }
+    out
 }
 
 /// Seconds from `since` until `m`'s condition holds, or `None` once its limit (counted from

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::result::{DrillResult, RunResult};
-use crate::content::drill::Drill;
+use crate::content::drill::{Drill, MEDIAN_SUFFIX};
 use crate::ui;
 
 fn secs(v: f64) -> String {
@@ -31,16 +31,39 @@ fn figures(r: &RunResult) -> Vec<String> {
         }
         lines.push(l);
     }
-    if let Some(w) = &f.writes {
+    if let Some(q) = &f.requests
+        && q.read_outage_s > 0.0
+    {
+        lines.push(format!("read outage: {}", secs(q.read_outage_s)));
+    }
+    if let Some(w) = &f.orders {
         let why = r
             .writes_note
             .as_ref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
         lines.push(format!(
-            "writes: {} rows committed, {} of them missing after the failover{why}",
-            w.rows_committed, w.rows_lost
+            "orders: {} sent, {} acknowledged, {} failed, {} unknown; write outage {}",
+            w.writes,
+            w.acknowledged,
+            w.writes_failed,
+            w.writes_unknown,
+            secs(w.write_outage_s)
         ));
+        lines.push(format!(
+            "read back: {} lost{why}, {} recovered, {} unexpected, {} duplicated",
+            w.lost, w.recovered, w.unexpected, w.duplicates
+        ));
+    }
+    for (id, title) in &r.sample_titles {
+        let median = format!("{id}{MEDIAN_SUFFIX}");
+        match (f.lesson.get(id), f.lesson.get(&median)) {
+            (Some(max), Some(p50)) => lines.push(format!(
+                "{title}: at most {max} (median {p50}) in {} samples before the fault",
+                r.history.samples.get(id).map_or(0, Vec::len)
+            )),
+            _ => lines.push(format!("{title}: no sample printed a number")),
+        }
     }
     for (id, title) in &r.measure_titles {
         let claim = r
@@ -109,8 +132,8 @@ pub(crate) fn text(d: &DrillResult) -> String {
     s
 }
 
-/// The headline figure of a run, for the chapter's table.
-fn headline(r: &RunResult) -> String {
+/// The lesson's own figures of a run (its measures), for the chapter's table.
+fn measured(r: &RunResult) -> String {
     let mut parts = Vec::new();
     for (id, title) in &r.measure_titles {
         match r.figures.lesson.get(id) {
@@ -118,19 +141,33 @@ fn headline(r: &RunResult) -> String {
             None => parts.push(format!("{title}: no")),
         }
     }
-    if let Some(q) = &r.figures.requests {
-        parts.push(format!("{} failed requests", q.failed));
-    }
-    if let Some(w) = &r.figures.writes {
-        parts.push(format!("{} rows lost", w.rows_lost));
-    }
     parts.join(", ")
 }
 
-/// `halab drill all`: the chapter's table, each row with its claim and what was measured.
+/// The cells of a run's user-facing figures: requests failed, writes failed / unknown / lost,
+/// read and write outage seconds; `–` where the run had no such stream.
+fn user_cells(r: &RunResult) -> [String; 6] {
+    let dash = || "–".to_string();
+    let q = r.figures.requests.as_ref();
+    let w = r.figures.orders.as_ref();
+    [
+        q.map_or_else(dash, |q| format!("{}/{}", q.failed, q.requests)),
+        w.map_or_else(dash, |w| format!("{}/{}", w.writes_failed, w.writes)),
+        w.map_or_else(dash, |w| w.writes_unknown.to_string()),
+        w.map_or_else(dash, |w| format!("{}/{}", w.lost, w.acknowledged)),
+        q.map_or_else(dash, |q| format!("{:.1}", q.read_outage_s)),
+        w.map_or_else(dash, |w| format!("{:.1}", w.write_outage_s)),
+    ]
+}
+
+/// `halab drill all`: the chapter's table, one row per run, with what users saw (requests
+/// failed, writes failed / unknown / lost, outage seconds) and the lesson's own measures; the
+/// chapter's claims below it. `color` and `width` as for `ui::table`.
 pub(crate) fn table(
     results: &[Result<DrillResult, String>],
     titles: &[(String, String)],
+    color: bool,
+    width: Option<u16>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -138,24 +175,49 @@ pub(crate) fn table(
         "{}",
         ui::bold("What goes down, and what happens (measured on this lab)")
     );
-    for ((title, claim), res) in titles.iter().zip(results) {
-        let _ = writeln!(s, "\n{title}");
-        let _ = writeln!(s, "  the chapter: {claim}");
+    let mut t = ui::table(
+        &[
+            "",
+            "what goes down",
+            "run",
+            "requests failed",
+            "writes failed",
+            "unknown",
+            "lost",
+            "read outage s",
+            "write outage s",
+            "measured",
+        ],
+        color,
+        width,
+    );
+    for ((title, _), res) in titles.iter().zip(results) {
         match res {
             Ok(d) => {
-                for r in &d.runs {
-                    let mark = if r.passed {
-                        ui::green("✔")
-                    } else {
-                        ui::red("✘")
-                    };
-                    let _ = writeln!(s, "  {mark} {}: {}", r.title, headline(r));
+                for (i, r) in d.runs.iter().enumerate() {
+                    let mark = ui::status_cell(if r.passed { "✔" } else { "✘" }, r.passed);
+                    let what = if i == 0 { title.clone() } else { String::new() };
+                    let mut row = vec![mark, what.into(), r.title.clone().into()];
+                    row.extend(user_cells(r).into_iter().map(Into::into));
+                    row.push(measured(r).into());
+                    t.add_row(row);
                 }
             }
             Err(why) => {
-                let _ = writeln!(s, "  – not run: {why}");
+                let mut row: Vec<comfy_table::Cell> = vec![
+                    "–".into(),
+                    title.clone().into(),
+                    format!("not run: {why}").into(),
+                ];
+                row.extend((0..7).map(|_| comfy_table::Cell::new("")));
+                t.add_row(row);
             }
         }
+    }
+    let _ = writeln!(s, "{t}");
+    let _ = writeln!(s, "\nThe chapter's claims:");
+    for (title, claim) in titles {
+        let _ = writeln!(s, "  {title}: {claim}");
     }
     s
 }
@@ -194,7 +256,7 @@ mod tests {
                 failed: 21,
                 worst_ms: 3007.0,
                 p50_ms: 1.0,
-                failed_window_s: 4.0,
+                read_outage_s: 4.0,
             }),
             ..Figures::default()
         };
@@ -231,18 +293,56 @@ mod tests {
         let t = table(
             &[Ok(d.clone()), Err("needs a streaming standby".into())],
             &titles,
+            false,
+            None,
+        );
+        let row = t
+            .lines()
+            .find(|l| l.contains("lb-01 crashed"))
+            .unwrap_or_default();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[0], "✔", "{t}");
+        // requests failed of sent, then no orders (–), the read outage, then the measures.
+        assert!(row.contains(" 21/202 "), "{t}");
+        assert!(row.contains(" 4.0 "), "{t}");
+        assert!(row.contains("floating IP on lb-02 after 3.17 s"), "{t}");
+        assert_eq!(row.matches(" – ").count(), 4, "{t}");
+        assert!(t.contains("not run: needs a streaming standby"), "{t}");
+        assert!(
+            t.contains("  nginx-01 dies: keepalived moves the floating IP in 3 seconds\n"),
+            "{t}"
         );
         assert!(
-            t.contains(
-                "nginx-01 dies\n  the chapter: keepalived moves the floating IP in 3 seconds"
+            t.contains("  Primary DB dies: promotion in 5 minutes\n"),
+            "{t}"
+        );
+        // With orders: writes failed of sent, unknown, lost of acknowledged, the write outage.
+        let mut with_orders = d.clone();
+        with_orders.runs[0].figures.orders = Some(crate::drill::result::OrderFigures {
+            writes: 30,
+            acknowledged: 20,
+            writes_failed: 7,
+            writes_unknown: 3,
+            lost: 2,
+            write_outage_s: 1.26,
+            ..Default::default()
+        });
+        let t = table(&[Ok(with_orders.clone())], &titles[..1], false, None);
+        let row = t
+            .lines()
+            .find(|l| l.contains("lb-01 crashed"))
+            .unwrap_or_default();
+        for cell in [" 7/30 ", " 3 ", " 2/20 ", " 1.3 "] {
+            assert!(row.contains(cell), "{cell:?} in {t}");
+        }
+        let one = text(&with_orders);
+        assert!(
+            one.contains(
+                "orders: 30 sent, 20 acknowledged, 7 failed, 3 unknown; write outage 1.26 s"
             ),
-            "{t}"
+            "{one}"
         );
-        assert!(
-            t.contains("lb-01 crashed: floating IP on lb-02 after 3.17 s, 21 failed requests"),
-            "{t}"
-        );
-        assert!(t.contains("Primary DB dies\n  the chapter: promotion in 5 minutes\n  – not run: needs a streaming standby"), "{t}");
+        assert!(one.contains("read back: 2 lost, 0 recovered"), "{one}");
         let one = text(&d);
         assert!(
             one.contains(

@@ -1,5 +1,5 @@
-//! The traffic of a drill's run: the request stream and the writer (`assets/drill/`), each a
-//! program fed to its interpreter on a lab node. They run on their own threads while the run's
+//! The traffic of a drill's run: the request stream and the order stream (`assets/drill/`), each
+//! a program fed to python3 on a lab node. They run on their own threads while the run's
 //! timeline runs on the caller's (two long waits beside a third, not a fan-out over nodes), and
 //! stop when a stop file appears on their node.
 //!
@@ -10,12 +10,14 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::backend::Backend;
-use crate::content::drill::{Drill, Requests, Run, Writes};
+use std::cell::RefCell;
+
+use crate::content::drill::{Drill, Orders, Requests, Run};
 use crate::content::template::Context;
 use crate::exec::{Output, shell_quote};
 
 const REQUESTS_PY: &str = include_str!("../../assets/drill/requests.py");
-const WRITES_SH: &str = include_str!("../../assets/drill/writes.sh");
+const ORDERS_PY: &str = include_str!("../../assets/drill/orders.py");
 /// How long creating or removing a stop file may take.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -23,17 +25,19 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) struct Printed {
     /// The request stream's output, when the drill sends requests.
     pub requests: Option<Output>,
-    /// The writer's output, when the drill writes.
-    pub writes: Option<Output>,
+    /// The order stream's output, when the drill sends orders.
+    pub orders: Option<Output>,
 }
 
-/// A run's request stream and writer, as the drill declares them.
+/// A run's request stream and order stream, as the drill declares them.
 pub(super) struct Traffic<'a> {
     backend: &'a dyn Backend,
     requests: Option<&'a Requests>,
-    writes: Option<&'a Writes>,
+    orders: Option<&'a Orders>,
+    /// This run's order ids start with it and `-`: unique per run of halab.
+    pub(super) prefix: String,
     stop_requests: String,
-    stop_writes: String,
+    stop_orders: String,
     /// Seconds the programs run at most if their stop file never appears: long enough for
     /// everything the run may wait for.
     max_s: f64,
@@ -42,12 +46,17 @@ pub(super) struct Traffic<'a> {
 impl<'a> Traffic<'a> {
     pub(super) fn new(backend: &'a dyn Backend, drill: &'a Drill, r: &Run) -> Self {
         let stop = format!("/tmp/halab-drill-{}-{}.stop", r.id, std::process::id());
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
         Traffic {
             backend,
             requests: drill.requests.as_ref(),
-            writes: drill.writes.as_ref(),
+            orders: drill.orders.as_ref(),
+            prefix: format!("{}-{}-{since}", r.id, std::process::id()),
             stop_requests: format!("{stop}.requests"),
-            stop_writes: format!("{stop}.writes"),
+            stop_orders: format!("{stop}.orders"),
             max_s: r.settle_s * 2.0
                 + r.hold_s
                 + r.measure.iter().map(|m| m.limit_s).sum::<f64>()
@@ -55,9 +64,10 @@ impl<'a> Traffic<'a> {
         }
     }
 
-    /// Run `during` with the traffic going; it is given a way to stop the writer early. The
-    /// traffic always stops and its stop files go, whatever failed; an error of the traffic
-    /// itself comes before one of `during`.
+    /// Run `during` with the traffic going; it is given a way to stop the order stream early,
+    /// which returns once the stream's last order has ended (so that nothing is still in flight
+    /// when the orders are read back). The traffic always stops and its stop files go, whatever
+    /// failed; an error of the traffic itself comes before one of `during`.
     pub(super) fn around<T>(
         &self,
         ctx: &Context,
@@ -76,26 +86,36 @@ impl<'a> Traffic<'a> {
                 let script = program("python3 -", &args);
                 s.spawn(move || self.start(&q.node, &script, REQUESTS_PY))
             });
-            let writes = self.writes.map(|w| {
+            let orders = self.orders.map(|o| {
                 let args = [
-                    ctx.render(&w.write).unwrap_or_default(),
-                    format!("{:.3}", w.every_ms as f64 / 1000.0),
-                    format!("{:.3}", w.timeout_ms as f64 / 1000.0),
-                    self.stop_writes.clone(),
+                    ctx.render(&o.url).unwrap_or_default(),
+                    ctx.render(&o.body).unwrap_or_default(),
+                    o.content_type.clone(),
+                    o.every_ms.to_string(),
+                    o.timeout_ms.to_string(),
+                    self.prefix.clone(),
+                    self.stop_orders.clone(),
                     format!("{:.0}", self.max_s),
                 ];
-                let script = program("bash -s", &args);
-                s.spawn(move || self.start(&w.node, &script, WRITES_SH))
+                let script = program("python3 -", &args);
+                s.spawn(move || self.start(&o.node, &script, ORDERS_PY))
             });
-            let stop_writer = || self.on_stop_files("touch", Some(&self.stop_writes));
-            let outcome = during(&stop_writer);
+            let orders = RefCell::new(orders);
+            let stopped = RefCell::new(None);
+            let stop_orders = || {
+                self.on_stop_files("touch", Some(&self.stop_orders));
+                if let Some(h) = orders.borrow_mut().take() {
+                    *stopped.borrow_mut() = Some(h.join().expect("order stream thread"));
+                }
+            };
+            let outcome = during(&stop_orders);
             self.on_stop_files("touch", None);
+            stop_orders();
             let requests = requests.map(|h| h.join().expect("request stream thread"));
-            let writes = writes.map(|h| h.join().expect("writer thread"));
             self.on_stop_files("rm -f", None);
             let printed = Printed {
                 requests: requests.transpose()?,
-                writes: writes.transpose()?,
+                orders: stopped.into_inner().transpose()?,
             };
             Ok((outcome?, printed))
         })
@@ -117,8 +137,8 @@ impl<'a> Traffic<'a> {
             .map(|q| (q.node.as_str(), self.stop_requests.as_str()))
             .into_iter()
             .chain(
-                self.writes
-                    .map(|w| (w.node.as_str(), self.stop_writes.as_str())),
+                self.orders
+                    .map(|w| (w.node.as_str(), self.stop_orders.as_str())),
             );
         for (node, file) in stops.filter(|(_, f)| only.is_none_or(|o| o == *f)) {
             // A stop file that cannot be made leaves the program to its own limit (`max_s`).

@@ -97,7 +97,7 @@ fn completion_offers_the_labs_own_names() {
     );
     let drills = complete(&home, &["halab", "drill", ""]);
     assert!(
-        drills.starts_with(&["hold".into(), "all".into()]),
+        drills.starts_with(&["hold".into(), "orders".into(), "all".into()]),
         "{drills:?}"
     );
     assert!(complete(&home, &["halab", "start", ""]).contains(&"tiny".to_string()));

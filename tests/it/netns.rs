@@ -575,6 +575,137 @@ fn reset_waits_while_a_drill_holds_the_lab() {
     destroy_and_check(home, "tw");
 }
 
+/// The drill engine end to end on the tiny fixture (no ch32): its order service stopped,
+/// storing what it refuses, answering too late, acknowledging what it never stores. Every
+/// request and order is in the history; the set checker's figures follow from the service's
+/// behaviour; the sample ran before the fault; the one run that loses orders fails its limit.
+#[test]
+fn a_drill_records_every_order_and_checks_what_was_stored() {
+    let Some(t) =
+        Opening::netns("a_drill_records_every_order_and_checks_what_was_stored").map(Opening::tiny)
+    else {
+        return;
+    };
+    let home = &t.home;
+    let lab = t.lab("to");
+    lab.start("tiny", &[]);
+    let t0 = Instant::now();
+    let o = home.run(&["--lab", "to", "drill", "orders", "--format", "json"]);
+    let took = t0.elapsed();
+    let d: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    // Only `forgets` misses its limit (lost ≤ 0).
+    assert_eq!(o.status.code(), Some(1), "{d:#}");
+    let run = |id: &str| {
+        d["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no run {id} in {d:#}"))
+            .clone()
+    };
+    let f = |r: &serde_json::Value, k: &str| {
+        r["figures"][k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no figure {k} in {r:#}"))
+    };
+    let outcomes = |r: &serde_json::Value, want: &str| {
+        r["history"]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["outcome"] == want)
+            .count() as f64
+    };
+    for id in ["stopped", "refuses", "slow", "forgets"] {
+        let r = run(id);
+        // The history holds every order and request the figures count, and no other run's ids.
+        let orders = r["history"]["orders"].as_array().unwrap();
+        assert_eq!(orders.len() as f64, f(&r, "writes"), "{id}: {r:#}");
+        assert_eq!(outcomes(&r, "ok"), f(&r, "acknowledged"), "{id}");
+        assert_eq!(outcomes(&r, "fail"), f(&r, "writes_failed"), "{id}");
+        assert_eq!(outcomes(&r, "unknown"), f(&r, "writes_unknown"), "{id}");
+        let prefix = r["history"]["prefix"].as_str().unwrap();
+        assert!(prefix.starts_with(&format!("{id}-")), "{prefix}");
+        assert!(
+            orders
+                .iter()
+                .all(|o| o["id"].as_str().unwrap().starts_with(prefix)),
+            "{id}"
+        );
+        assert_eq!(
+            r["history"]["requests"].as_array().unwrap().len() as f64,
+            f(&r, "requests"),
+            "{id}"
+        );
+        // Orders kept by earlier runs are not this run's: nothing unexpected, nothing twice.
+        assert_eq!(
+            (f(&r, "unexpected"), f(&r, "duplicates")),
+            (0.0, 0.0),
+            "{id}: {r:#}"
+        );
+        // The web server on :8080 never went down.
+        assert_eq!(
+            (f(&r, "failed"), f(&r, "read_outage_s")),
+            (0.0, 0.0),
+            "{id}"
+        );
+        assert!(f(&r, "acknowledged") >= 5.0, "{id}: {r:#}");
+    }
+    // Stopped: refused connections fail (nothing was sent), nothing acknowledged is lost, and
+    // users could not write for about the hold (1 s).
+    let r = run("stopped");
+    assert!(f(&r, "writes_failed") >= 5.0, "{r:#}");
+    assert!(
+        r["history"]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["outcome"] == "fail"
+                && o["error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("ConnectionRefused")),
+        "{r:#}"
+    );
+    assert_eq!((f(&r, "lost"), f(&r, "recovered")), (0.0, 0.0), "{r:#}");
+    let outage = f(&r, "write_outage_s");
+    assert!((0.7..3.0).contains(&outage), "{outage}: {r:#}");
+    assert_eq!(r["passed"], true, "{r:#}");
+    // The sample (orders stored) ran from the start of the traffic until the fault.
+    let samples = r["history"]["samples"]["stored"].as_array().unwrap();
+    assert!(samples.len() >= 3, "{r:#}");
+    assert!(f(&r, "stored") >= f(&r, "stored_p50"), "{r:#}");
+    assert!(f(&r, "stored") >= 1.0, "{r:#}");
+    // Refused with 503 but stored: failed, and recovered. (This run's repair empties the store:
+    // nothing is lost because the orders are read back before it.)
+    let r = run("refuses");
+    assert!(f(&r, "writes_failed") >= 5.0, "{r:#}");
+    assert_eq!(f(&r, "recovered"), f(&r, "writes_failed"), "{r:#}");
+    assert_eq!(f(&r, "lost"), 0.0, "{r:#}");
+    assert!(f(&r, "write_outage_s") >= 0.7, "{r:#}");
+    // Answered after the client's timeout, but stored: unknown, and recovered.
+    let r = run("slow");
+    assert!(f(&r, "writes_unknown") >= 5.0, "{r:#}");
+    assert!(f(&r, "recovered") >= f(&r, "writes_unknown") - 1.0, "{r:#}");
+    assert_eq!(f(&r, "lost"), 0.0, "{r:#}");
+    // Acknowledged but never stored: lost, and the run fails its limit.
+    let r = run("forgets");
+    assert!(f(&r, "lost") >= 5.0, "{r:#}");
+    assert_eq!(
+        r["history"]["checked"]["lost"].as_array().unwrap().len() as f64,
+        f(&r, "lost")
+    );
+    assert_eq!(r["passed"], false, "{r:#}");
+    // The text report stays short: figures, not the history.
+    let o = home.run(&["--lab", "to", "check", "--drills", "--format", "json"]);
+    let graded = text(&o.stdout);
+    assert!(graded.contains("forgets.lost"), "{graded}");
+    assert!(took < Duration::from_secs(25), "{took:?}");
+    destroy_and_check(home, "to");
+}
+
 #[test]
 fn destroy_of_a_lab_with_a_damaged_record_finds_what_it_left() {
     let Some(t) = Opening::netns("destroy_of_a_lab_with_a_damaged_record_finds_what_it_left")
