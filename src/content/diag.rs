@@ -748,7 +748,10 @@ mod tests {
         let (_, p) = syntax("standby, a client\"", "standby, a c:\\lient\"");
         first_at(&p, line, "", &["help: write `\\\\` for a backslash"]);
         // A multi-line one is reported where it opens, not at the end of the file.
-        let (text, p) = syntax("[roles.lb]", "[roles.lb]\nnote = '''never closed\n");
+        let (text, p) = syntax(
+            "[roles.db-primary]",
+            "[roles.db-primary]\nnote = '''never closed\n",
+        );
         let line = line_of(&text, "note = ");
         first_at(
             &p,

@@ -979,10 +979,10 @@ files = [{ path = "/var/www/i", content = "{{ this.name }} {{ secrets.pw }} {{ n
             "full path on the node",
         );
         broken(
-            "path = \"/var/www/app/index.html\"",
-            "path = \"var/www/app/index.html\"",
-            "path = \"var/www",
-            "file path `var/www/app/index.html` is not absolute",
+            "path = \"/usr/local/etc/halab-app/db.conf\"",
+            "path = \"usr/local/etc/halab-app/db.conf\"",
+            "path = \"usr/local",
+            "file path `usr/local/etc/halab-app/db.conf` is not absolute",
             "full path on the node",
         );
     }
@@ -993,8 +993,8 @@ files = [{ path = "/var/www/i", content = "{{ this.name }} {{ secrets.pw }} {{ n
         let (text, _) = real_with("port = 9000", "port = 0");
         let text = text
             .replacen(
-                "content = \"{{ this.name }}\\n\"",
-                "content = \"{{ this.nmae }}\\n\"",
+                "NAME = \"{{ this.name }}\"",
+                "NAME = \"{{ this.nmae }}\"",
                 1,
             )
             .replacen("subnet = \"10.0.0.0/24\"", "subnet = \"10.0.0.0\"", 1);
@@ -1011,7 +1011,8 @@ files = [{ path = "/var/www/i", content = "{{ this.name }} {{ secrets.pw }} {{ n
         assert_problem(
             &p2,
             f,
-            line_of(&text, "{{ this.nmae }}"),
+            // A multi-line text is reported where it opens, with the line within it.
+            line_of(&text, "content = '''\n#!/usr/bin/python3"),
             "template does not render",
             "this.name",
         );

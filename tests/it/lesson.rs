@@ -63,6 +63,11 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
         "pg-standby is not in recovery: it is still its own independent server",
     ),
     (
+        "app-db",
+        "apps-find-primary",
+        "not every app server connects to PostgreSQL through a connection that lists both database servers",
+    ),
+    (
         "health-check",
         "quiet-when-up",
         "with the primary up, the health check does not exit 0 quietly",
@@ -657,6 +662,76 @@ systemctl restart keepalived"#
     let c = check(&r, "pg-standby", "in-recovery");
     assert_eq!(c["passed"], false);
     assert_eq!(c["output"], "f");
+
+    // pg_hba.conf lines for the apps on the primary only: the standby (whose pg_hba.conf
+    // pg_basebackup did not copy) refuses appuser, and app-db names it.
+    home.ok(&["--lab", "cm", "solve", "--step", "pg-standby"]);
+    home.ok(&["--lab", "cm", "solve", "--step", "app-db"]);
+    sh(
+        home,
+        "cm",
+        "pg-standby",
+        "f=/etc/postgresql/15/main/pg_hba.conf; cp $f /root/pg_hba.good && sed -i '/^host.*appuser/d' $f && systemctl reload postgresql",
+    );
+    let (code, r) = check_json(home, "cm", Some("app-db"));
+    assert_eq!(code, 1, "{r}");
+    let c = check(&r, "app-db", "appuser-from-app-02");
+    assert_eq!(c["passed"], false, "{c}");
+    let out = c["output"].as_str().unwrap();
+    assert!(out.contains("pg-primary: appuser logs in"), "{c}");
+    assert!(
+        out.contains("pg-standby: FATAL:  no pg_hba.conf entry for host \"10.0.0.21\""),
+        "{c}"
+    );
+    // Orders still work: the primary lets the apps in.
+    assert_eq!(check(&r, "app-db", "order-via-vip")["passed"], true, "{r}");
+    sh(
+        home,
+        "cm",
+        "pg-standby",
+        "cp /root/pg_hba.good /etc/postgresql/15/main/pg_hba.conf && systemctl reload postgresql",
+    );
+    let (code, r) = check_json(home, "cm", Some("app-db"));
+    assert_eq!(code, 0, "{r}");
+
+    // Apps that know the primary only (the chapter's setup) pass nothing after a promotion:
+    // the end-to-end order through the floating IP fails with the dead primary's error.
+    for app in ["app-01", "app-02", "app-03"] {
+        sh(
+            home,
+            "cm",
+            app,
+            "sed -i 's/,10.0.0.31//; s/5432,5432/5432/' /usr/local/etc/halab-app/db.conf",
+        );
+    }
+    let (_, r) = check_json(home, "cm", Some("app-db"));
+    let c = check(&r, "app-db", "apps-find-primary");
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(
+        c["output"]
+            .as_str()
+            .unwrap()
+            .contains("app-01 hosts=10.0.0.30 lists=pg-primary target_session_attrs=read-write"),
+        "{c}"
+    );
+    // The solution promotes; its grading then fails.
+    let o = home.run(&["--lab", "cm", "solve", "--step", "promote"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let (code, r) = check_json(home, "cm", Some("promote"));
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(
+        check(&r, "promote", "out-of-recovery")["passed"],
+        true,
+        "{r}"
+    );
+    let c = check(&r, "promote", "orders-reach-new-primary");
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(
+        c["why"].as_str().unwrap().contains(
+            "connection to server at \"10.0.0.30\", port 5432 failed: Connection refused"
+        ),
+        "{c}"
+    );
     destroy_and_check(home, "cm");
 }
 
@@ -674,7 +749,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         .env_remove("NO_COLOR")
         .args(["--lab", "rt", "start", "ch32"]);
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
-    p.exp_string("Step 1/8").unwrap();
+    p.exp_string("Step 1/9").unwrap();
     p.exp_string("How many days a year may a 99% service be down?")
         .unwrap();
     p.send_line("5").unwrap();
@@ -694,7 +769,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         p.exp_string(&format!("{answer} {unit}\r\n")).unwrap();
     }
     p.exp_string("step `uptime` passed").unwrap();
-    p.exp_string("Step 2/8").unwrap();
+    p.exp_string("Step 2/9").unwrap();
     p.exp_string("Quit (your progress is saved)").unwrap();
     // Keys sent before the menu switches the terminal to raw mode would be lost in line mode.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -712,7 +787,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
     let o = home.run(&["--lab", "rt", "start", "ch32"]);
     assert!(o.status.success());
     assert!(
-        text(&o.stdout).contains("Step 2/8 · nginx-lb"),
+        text(&o.stdout).contains("Step 2/9 · nginx-lb"),
         "{}",
         text(&o.stdout)
     );
@@ -763,7 +838,7 @@ fn after_a_node_shell_the_runner_still_owns_the_terminal() {
     let halab = assert_cmd::cargo::cargo_bin!("halab");
     p.send_line(&format!("{} --lab tty start ch32", halab.display()))
         .unwrap();
-    expect(&mut p, "Step 2/8");
+    expect(&mut p, "Step 2/9");
     expect(&mut p, "Quit (your progress is saved)");
     // The menu: check, hint, then a shell on each of the step's nodes; the first is lb-01.
     let key = |p: &mut rexpect::session::PtySession, k: &str| {

@@ -187,14 +187,14 @@ fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
     assert_eq!(
         sh(
             "app-01",
-            "systemctl stop nginx; systemctl is-active nginx; curl -s -o /dev/null -w '%{http_code}' localhost:8080; echo"
+            "systemctl stop halab-app; systemctl is-active halab-app; curl -s -o /dev/null -w '%{http_code}' localhost:8080; echo"
         ),
         "inactive\n000\n"
     );
     assert_eq!(
         sh(
             "app-01",
-            "systemctl start nginx && systemctl is-active nginx && curl -s localhost:8080"
+            "systemctl reset-failed halab-app; systemctl start halab-app && systemctl is-active halab-app && curl -s localhost:8080"
         ),
         "active\napp-01\n"
     );
@@ -351,7 +351,7 @@ fn two_labs_share_addresses_without_seeing_each_other() {
         "--",
         "sh",
         "-c",
-        "echo only-in-a > /var/www/app/index.html",
+        "sed -i 's/^NAME = .*/NAME = \"only-in-a\"/' /usr/local/bin/halab-app && systemctl restart halab-app",
     ]);
     assert_eq!(
         home.ok(&[
