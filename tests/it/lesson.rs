@@ -175,12 +175,10 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str, done: &[&str])
     // kept-alive connection, proxy_read_timeout (5 s): not the 10 s the client waits.
     // Orders are not retried once sent: some in flight on the dying server fail or end
     // unknown, and nothing acknowledged is lost.
+    let r = "service-stopped";
+    let not_ok = figure(&d, r, "writes_failed") + figure(&d, r, "writes_unknown");
+    assert!(not_ok >= 1.0, "no order in flight failed: {d}");
     let runs = ["service-stopped", "host-silent", "node-crashed"];
-    let not_ok: f64 = runs
-        .iter()
-        .map(|r| figure(&d, r, "writes_failed") + figure(&d, r, "writes_unknown"))
-        .sum();
-    assert!(not_ok >= 1.0, "no order failed while an app server died: {d}");
     for r in runs {
         assert_eq!(figure(&d, r, "lost"), 0.0, "{r}: {d}");
         assert!(figure(&d, r, "acknowledged") >= 10.0, "{r}: {d}");
@@ -235,8 +233,15 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str, done: &[&str])
     assert!(figure(&d, r, "alerted") <= 75.0, "{d}");
     assert!(figure(&d, r, "promoted") >= figure(&d, r, "alerted"), "{d}");
     assert!(figure(&d, r, "acknowledged") >= 5.0, "{d}");
-    assert!(figure(&d, r, "write_outage_s") >= figure(&d, r, "alerted"), "{d}");
-    assert!(figure(&d, r, "write_outage_s") <= figure(&d, r, "orders_again") + 3.5, "{d}");
+    // (An order sent up to connect_timeout before the promotion ends succeeds on the standby.)
+    assert!(
+        figure(&d, r, "write_outage_s") >= figure(&d, r, "promoted") - 3.0,
+        "{d}"
+    );
+    assert!(
+        figure(&d, r, "write_outage_s") <= figure(&d, r, "orders_again") + 3.5,
+        "{d}"
+    );
     // Milliseconds of lag here, against the chapter's "30 s".
     assert!(figure(&d, r, "replay_lag_s") < 5.0, "{d}");
     assert_eq!(figure(&d, r, "unexpected"), 0.0, "{d}");
@@ -244,7 +249,10 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str, done: &[&str])
     // Asynchronous replication loses what the cut-off standby never got.
     let r = "lagging-standby";
     assert!(figure(&d, r, "lost") >= 1.0, "{d}");
-    assert!(figure(&d, r, "lost") <= figure(&d, r, "acknowledged"), "{d}");
+    assert!(
+        figure(&d, r, "lost") <= figure(&d, r, "acknowledged"),
+        "{d}"
+    );
     // Synchronous replication loses nothing acknowledged, and orders stall while it waits.
     let r = "synchronous";
     assert_eq!(figure(&d, r, "lost"), 0.0, "{d}");

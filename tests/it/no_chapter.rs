@@ -23,6 +23,10 @@ const ALLOWED: &[(&str, &str)] = &[
     ),
     ("review", "English; the lesson's review step is content"),
     (
+        "nftables",
+        "LXD's own host dependency (its firewall); the lab's nodes get it from labs/",
+    ),
+    (
         "crash",
         "a drill run's fault kind (`crash = NODE`), not the run id",
     ),
