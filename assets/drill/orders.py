@@ -21,6 +21,9 @@ def one(i):
     oid = "%s-%d" % (prefix, i)
     start = time.time()
     rec = {"id": oid, "t": start, "sent": False}
+    # Kept from the start: an order still out when the stream ends is printed too.
+    with lock:
+        results.append(rec)
     conn = Conn(url.hostname, url.port, timeout=timeout)
     try:
         conn.connect()
@@ -35,9 +38,8 @@ def one(i):
         rec["error"] = (type(e).__name__ + ": " + str(e))[:160]
     finally:
         conn.close()
-    rec["ms"] = round((time.time() - start) * 1000, 1)
     with lock:
-        results.append(rec)
+        rec["ms"] = round((time.time() - start) * 1000, 1)
 
 
 threads, begin, i = [], time.time(), 0
@@ -52,5 +54,9 @@ while not os.path.exists(stop) and time.time() - begin < max_s:
 for t in threads:
     t.join(2 * timeout + 2)
 with lock:
-    for rec in sorted(results, key=lambda r: r["t"]):
+    # A copy (one step under the GIL): a thread still out may yet write to its record.
+    for rec in sorted((dict(r) for r in results), key=lambda r: r["t"]):
+        if "ms" not in rec:  # its thread never came back
+            rec.setdefault("error", "no answer when the stream stopped")
+            rec["ms"] = round((time.time() - rec["t"]) * 1000, 1)
         print(json.dumps(rec))

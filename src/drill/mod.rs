@@ -184,7 +184,14 @@ fn run_once(
     ctx: &Context,
     opts: Options,
 ) -> Result<RunResult> {
-    let ctx = &prepare(open, drill, r, ctx)?;
+    let ctx = &match prepare(open, drill, r, ctx) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // A setup that stopped half way may have changed the lab already.
+            let _ = put_back(open, r, ctx);
+            return Err(e);
+        }
+    };
     let traffic = Traffic::new(&*open.backend, drill, r);
     let (seen, printed) = traffic.around(ctx, |stop_orders| {
         timeline(open, drill, r, ctx, opts, stop_orders)
@@ -269,45 +276,48 @@ fn timeline(
     opts: Options,
     stop_orders: &dyn Fn(),
 ) -> Result<Seen> {
-    let Faulted {
-        t_fault,
-        fault_at,
-        samples,
-    } = sampled_until_fault(open, r, ctx)?;
-    let mut measured = Vec::new();
-    for m in r.measure.iter().filter(|m| m.from == Since::Fault) {
-        if let Some(a) = &m.assist {
-            if opts.assist {
-                ui::say(format!("halab's move: {}", a.label));
-                for nc in &a.run {
-                    sh(open, ctx, nc)?;
+    // Whatever fails from the fault on, the lab is put back before the error is returned.
+    let broken = (|| -> Result<(Faulted, Measured)> {
+        let faulted = sampled_until_fault(open, r, ctx)?;
+        let mut measured = Vec::new();
+        for m in r.measure.iter().filter(|m| m.from == Since::Fault) {
+            if let Some(a) = &m.assist {
+                if opts.assist {
+                    ui::say(format!("halab's move: {}", a.label));
+                    for nc in &a.run {
+                        sh(open, ctx, nc)?;
+                    }
+                } else {
+                    ui::say(format!(
+                        "your move: {} (waiting up to {:.0} s for: {}; `--assist` lets halab do it)",
+                        a.label, m.limit_s, m.title
+                    ));
                 }
-            } else {
-                ui::say(format!(
-                    "your move: {} (waiting up to {:.0} s for: {}; `--assist` lets halab do it)",
-                    a.label, m.limit_s, m.title
-                ));
             }
+            let v = measure(open, ctx, m, faulted.fault_at)?;
+            measured.push((m.id.clone(), v));
         }
-        let v = measure(open, ctx, m, fault_at)?;
-        measured.push((m.id.clone(), v));
-    }
-    // The streams go on for `settle_s` after the last measure, so they show the recovery too.
-    let held = fault_at.elapsed().as_secs_f64();
-    let settled = if measured.is_empty() { 0.0 } else { r.settle_s };
-    let more = (r.hold_s - held).max(settled);
-    std::thread::sleep(Duration::try_from_secs_f64(more).unwrap_or(Duration::ZERO));
+        // The streams go on for `settle_s` after the last measure, so they show the recovery.
+        let held = faulted.fault_at.elapsed().as_secs_f64();
+        let settled = if measured.is_empty() { 0.0 } else { r.settle_s };
+        let more = (r.hold_s - held).max(settled);
+        std::thread::sleep(Duration::try_from_secs_f64(more).unwrap_or(Duration::ZERO));
+        Ok((faulted, measured))
+    })();
     stop_orders();
     // A failed read is reported after the repair, so that the lab is put back first.
-    let read = drill.orders.as_ref().map(|o| sh(open, ctx, &o.read));
-    if let Some(node) = &r.crash {
-        ui::say(format!("bringing {node} back"));
-        lifecycle::restart(open)
-            .with_context(|| format!("starting {node} again after the crash"))?;
-    }
-    for nc in &r.repair {
-        sh(open, ctx, nc)?;
-    }
+    let read = match &broken {
+        Ok(_) => drill.orders.as_ref().map(|o| sh(open, ctx, &o.read)),
+        Err(_) => None,
+    };
+    let put = put_back(open, r, ctx);
+    let (
+        Faulted {
+            t_fault, samples, ..
+        },
+        mut measured,
+    ) = broken?;
+    put?;
     let repair_at = Instant::now();
     for m in r.measure.iter().filter(|m| m.from == Since::Repair) {
         let v = measure(open, ctx, m, repair_at)?;
@@ -320,6 +330,25 @@ fn timeline(
         samples,
         read,
     })
+}
+
+/// The crashed node started again and the run's repair, all of it whatever fails; the first
+/// error, if any.
+fn put_back(open: &OpenLab, r: &Run, ctx: &Context) -> Result<()> {
+    let mut first = Ok(());
+    if let Some(node) = &r.crash {
+        ui::say(format!("bringing {node} back"));
+        first = lifecycle::restart(open)
+            .map(drop)
+            .with_context(|| format!("starting {node} again after the crash"));
+    }
+    for nc in &r.repair {
+        let done = sh(open, ctx, nc).map(drop);
+        if first.is_ok() {
+            first = done;
+        }
+    }
+    first
 }
 
 /// When the fault came, and what the samples saw before it.

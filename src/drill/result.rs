@@ -181,13 +181,20 @@ pub(crate) struct SetIds {
     pub duplicates: Vec<String>,
 }
 
+/// The ids of `read` (one a line) that belong to the run of `prefix` (`PREFIX-...`).
+fn ours<'a>(read: &'a str, prefix: &str) -> impl Iterator<Item = &'a str> {
+    let ours = format!("{prefix}-");
+    read.lines()
+        .map(str::trim)
+        .filter(move |l| l.starts_with(&ours))
+}
+
 /// Jepsen's set checker over one run: `orders` as sent and judged, `read` the ids the lesson's
 /// read printed (one a line). Only ids of this run (`PREFIX-...`) count: ids other runs left in
 /// the store are ignored.
 pub(crate) fn check_set(orders: &[Order], read: &str, prefix: &str) -> (OrderFigures, SetIds) {
-    let ours = format!("{prefix}-");
     let mut seen: BTreeMap<&str, u64> = BTreeMap::new();
-    for id in read.lines().map(str::trim).filter(|l| l.starts_with(&ours)) {
+    for id in ours(read, prefix) {
         *seen.entry(id).or_default() += 1;
     }
     let sent: BTreeSet<&str> = orders.iter().map(|o| o.id.as_str()).collect();
@@ -485,15 +492,9 @@ impl RunResult {
     /// printed, `prefix` this run's id prefix.
     pub(crate) fn add_orders(&mut self, orders: Vec<Order>, read: &str, prefix: &str) {
         let (figures, ids) = check_set(&orders, read, prefix);
-        let ours = format!("{prefix}-");
         self.figures.orders = Some(figures);
         self.history.prefix = prefix.to_string();
-        self.history.read = read
-            .lines()
-            .map(str::trim)
-            .filter(|l| l.starts_with(&ours))
-            .map(str::to_string)
-            .collect();
+        self.history.read = ours(read, prefix).map(str::to_string).collect();
         self.history.orders = orders;
         self.history.checked = Some(ids);
     }

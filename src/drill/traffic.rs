@@ -46,10 +46,7 @@ pub(super) struct Traffic<'a> {
 impl<'a> Traffic<'a> {
     pub(super) fn new(backend: &'a dyn Backend, drill: &'a Drill, r: &Run) -> Self {
         let stop = format!("/tmp/halab-drill-{}-{}.stop", r.id, std::process::id());
-        let since = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default();
+        let since = (super::unix_now() * 1000.0) as u64;
         Traffic {
             backend,
             requests: drill.requests.as_ref(),

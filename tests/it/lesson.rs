@@ -234,18 +234,21 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     // Milliseconds of lag here, against the chapter's "30 s".
     assert!(figure(&d, r, "replay_lag_s") < 5.0, "{d}");
     assert_eq!(figure(&d, r, "unexpected"), 0.0, "{d}");
+    // The standby is milliseconds behind: a power cut loses nothing acknowledged.
+    assert_eq!(figure(&d, r, "lost"), 0.0, "{d}");
     assert!(figure(&d, r, "streaming_again") <= 60.0, "{d}");
     // Asynchronous replication loses what the cut-off standby never got.
     let r = "lagging-standby";
     assert!(figure(&d, r, "lost") >= 1.0, "{d}");
-    assert!(
-        figure(&d, r, "lost") <= figure(&d, r, "acknowledged"),
-        "{d}"
-    );
+    let lagging_outage = figure(&d, r, "write_outage_s");
     // Synchronous replication loses nothing acknowledged, and orders stall while it waits.
     let r = "synchronous";
     assert_eq!(figure(&d, r, "lost"), 0.0, "{d}");
-    assert!(figure(&d, r, "write_outage_s") >= 2.5, "{d}");
+    // The lagging run takes orders while the standby is cut off; this one waits.
+    assert!(
+        figure(&d, r, "write_outage_s") >= lagging_outage + 2.0,
+        "{d}"
+    );
     let history = &d["runs"][2]["history"]["orders"];
     assert!(
         history.as_array().is_some_and(|h| h.len() >= 20),
@@ -262,6 +265,19 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
         "t\n"
     );
     still_pass(home, &["pg-standby", "app-db"], "db-failover");
+    // Nothing of the faults is left: no synchronous replication, no nftables rules.
+    assert_eq!(
+        sh(
+            home,
+            "lc",
+            "pg-primary",
+            "sudo -u postgres psql -Atc 'show synchronous_standby_names'"
+        ),
+        "\n"
+    );
+    for node in ["pg-standby", "app-01"] {
+        assert_eq!(sh(home, "lc", node, "nft list tables"), "", "{node}");
+    }
 }
 
 fn node_address(status: &Value, node: &str) -> String {
@@ -378,9 +394,10 @@ fn lifecycle(t: &Opening, backend: &str) {
         alerts.contains(&format!("Primary database {primary} is DOWN")),
         "{alerts}"
     );
-    // A trainee pressing "check" again and again: each run stops and starts app-02's nginx, and
-    // systemd (lxd) refuses a sixth start within 10 s unless the check clears its start limit.
-    for round in 1..=6 {
+    // A trainee pressing "check" again and again: each run stops and starts app-02's app, and
+    // systemd (lxd) refuses a sixth start within 10 s unless the check clears its start limit
+    // (netns has no systemd: once is enough there).
+    for round in 1..=if backend == "lxd" { 6 } else { 1 } {
         let (code, r) = check_json(home, "lc", Some("nginx-lb"));
         assert_eq!(code, 0, "check {round} of nginx-lb in a row fails: {r}");
     }
