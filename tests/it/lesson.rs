@@ -3,7 +3,7 @@
 //! fail again and keeps the trainee's files), correct-but-different configurations, typical
 //! mistakes, and the interactive runner under a pseudo-terminal.
 
-use crate::support::{Home, Opening, destroy_and_check, text};
+use crate::support::{Home, Opening, by_id, destroy_and_check, text};
 use serde_json::Value;
 
 fn check_json(home: &Home, lab: &str, step: Option<&str>) -> (i32, Value) {
@@ -18,21 +18,11 @@ fn check_json(home: &Home, lab: &str, step: Option<&str>) -> (i32, Value) {
 }
 
 fn step<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no step {id}"))
+    by_id(&report["steps"], id)
 }
 
 fn check<'a>(report: &'a Value, step_id: &str, check_id: &str) -> &'a Value {
-    step(report, step_id)["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == check_id)
-        .unwrap_or_else(|| panic!("no check {step_id}/{check_id} in {report}"))
+    by_id(&step(report, step_id)["checks"], check_id)
 }
 
 fn sh(home: &Home, lab: &str, node: &str, script: &str) -> String {
@@ -138,12 +128,7 @@ fn drill_json(home: &Home, args: &[&str]) -> (i32, Value) {
 }
 
 fn figure(drill: &Value, run: &str, figure: &str) -> f64 {
-    let r = drill["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == run)
-        .unwrap_or_else(|| panic!("no run {run} in {drill}"));
+    let r = by_id(&drill["runs"], run);
     r["figures"][figure]
         .as_f64()
         .unwrap_or_else(|| panic!("no figure {figure} in run {run}: {r}"))

@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Home, Opening, Test, destroy_and_check, host_network, leftovers, node_pid_namespaces, text,
+    Home, Opening, Test, by_id, destroy_and_check, host_network, leftovers, node_pid_namespaces,
+    text,
 };
 
 fn status_json(home: &Home, lab: &str) -> serde_json::Value {
@@ -594,15 +595,7 @@ fn a_drill_records_every_order_and_checks_what_was_stored() {
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
     // Only `forgets` misses its limit (lost ≤ 0).
     assert_eq!(o.status.code(), Some(1), "{d:#}");
-    let run = |id: &str| {
-        d["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == id)
-            .unwrap_or_else(|| panic!("no run {id} in {d:#}"))
-            .clone()
-    };
+    let run = |id: &str| by_id(&d["runs"], id).clone();
     let f = |r: &serde_json::Value, k: &str| {
         r["figures"][k]
             .as_f64()
@@ -702,12 +695,7 @@ fn a_drill_records_every_order_and_checks_what_was_stored() {
     assert!(graded.contains("forgets.lost"), "{graded}");
     // A drill never run on this lab fails, with the command that runs it.
     let graded: serde_json::Value = serde_json::from_str(&graded).unwrap();
-    let hold = graded["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "drill:hold")
-        .unwrap_or_else(|| panic!("{graded:#}"));
+    let hold = by_id(&graded["steps"], "drill:hold");
     assert_eq!(hold["passed"], false, "{hold:#}");
     assert_eq!(
         hold["checks"][0]["hint"], "run `halab drill hold`",

@@ -317,6 +317,15 @@ impl Home {
     }
 }
 
+/// The item of the JSON array `list` whose `id` is `id` (a report's step or check, a drill's run).
+pub fn by_id<'a>(list: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap_or_else(|| panic!("no `{id}` in {list}"))
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
