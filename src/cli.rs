@@ -53,6 +53,15 @@ pub(crate) enum Command {
         after_help = "Examples:\n  sudo halab start LESSON\n  sudo halab start LESSON --lab team-a --yes"
     )]
     Start(StartArgs),
+    /// Get this machine ready for a lesson's labs without building one: host packages, the
+    /// backend's daemon and (lxd) the base image, so a later `start` only builds nodes
+    #[command(
+        after_help = "Before a class or on a slow network: the one-time work of the first `start` (installing\n\
+                      packages, initialising LXD, building the base image, about a minute) done now, once.\n\
+                      No lab is made; `halab destroy --purge-image` removes the image again.\n\n\
+                      Examples:\n  sudo halab prepare LESSON\n  sudo halab prepare LESSON --backend lxd --yes"
+    )]
+    Prepare(PrepareArgs),
     /// Show each node's address, state and services, and which node holds the floating IP
     Status(StatusArgs),
     /// Run one command on a node as root; exits with the command's exit code
@@ -188,6 +197,21 @@ pub(crate) struct StartArgs {
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
     /// Place an lxd lab on this `lxc remote` (an LXD server or cluster) instead of the local daemon
+    #[arg(long, value_name = "REMOTE", requires = "backend")]
+    pub lxd_remote: Option<String>,
+    /// Install missing host packages (and initialise LXD) without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PrepareArgs {
+    /// The lesson whose labs to prepare for (`halab lessons` lists them)
+    pub lesson: String,
+    /// The backend to prepare (default: the one `start` would pick; see `halab doctor`)
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Prepare this `lxc remote` (an LXD server or cluster) instead of the local daemon
     #[arg(long, value_name = "REMOTE", requires = "backend")]
     pub lxd_remote: Option<String>,
     /// Install missing host packages (and initialise LXD) without asking

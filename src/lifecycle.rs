@@ -164,6 +164,55 @@ pub(crate) fn start(req: StartRequest) -> Result<Started> {
     Ok(t.started(&lab, &ups, t0))
 }
 
+/// What `prepare` made ready.
+pub(crate) struct Prepared {
+    pub lesson: String,
+    pub backend: BackendKind,
+    pub elapsed: Duration,
+}
+
+/// Make this host ready for labs of a lesson without building one: the packages, the backend's
+/// daemon, and what the nodes are made from (lxd's base image), so that a later `start` only
+/// builds nodes. No lab is created, read or locked.
+pub(crate) fn prepare(req: StartRequest) -> Result<Prepared> {
+    let t0 = Instant::now();
+    let catalog = Catalog::load()?;
+    let lesson = catalog.lesson(&req.lesson)?.clone();
+    let name = LabName::parse(&lesson.id)
+        .map_err(|e| Problem::new(e, "the lesson's id must be a lab name (`halab validate`)"))?;
+    let home = state::home();
+    let kind = choose_kind(&req)?;
+    let t = Target {
+        dir: LabDir::new(&home, &name),
+        catalog,
+        lesson,
+        name,
+        home,
+        existing: None,
+        kind,
+        remote: req.lxd_remote.clone(),
+    };
+    t.refuse_remote_without_lxd()?;
+    let (backend, _lab, draft) = prepare_host(&t, req.yes)?;
+    backend.facts(&draft)?;
+    Ok(Prepared {
+        lesson: t.lesson.id.clone(),
+        backend: kind,
+        elapsed: t0.elapsed(),
+    })
+}
+
+/// The backend a new lab would use: `--backend`, `--lxd-remote` (lxd), else the choice order.
+fn choose_kind(req: &StartRequest) -> Result<BackendKind> {
+    // `--lxd-remote` says lxd by itself.
+    let flag = req
+        .backend
+        .or(req.lxd_remote.as_ref().map(|_| BackendKind::Lxd));
+    let choice = backend::choice::choose(flag)?;
+    ui::say(format!("backend: {} ({})", choice.kind, choice.reason));
+    Ok(choice.kind)
+}
+
 /// The lab a `start` is about, as [`resolve`] found it.
 struct Target {
     catalog: Catalog,
@@ -178,6 +227,17 @@ struct Target {
 }
 
 impl Target {
+    fn refuse_remote_without_lxd(&self) -> Result<()> {
+        if self.remote.is_some() && self.kind != BackendKind::Lxd {
+            return Err(Problem::new(
+                "`--lxd-remote` places a lab on an LXD server",
+                "add `--backend lxd`",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// What `start` reports, from what `up` did to each node.
     fn started(&self, lab: &Lab, ups: &BTreeMap<String, NodeUp>, t0: Instant) -> Started {
         Started {
@@ -220,28 +280,13 @@ fn resolve(req: &StartRequest) -> Result<Target> {
     }
     let kind = match &existing {
         Some(r) => r.backend,
-        None => {
-            // `--lxd-remote` says lxd by itself.
-            let flag = req
-                .backend
-                .or(req.lxd_remote.as_ref().map(|_| BackendKind::Lxd));
-            let choice = backend::choice::choose(flag)?;
-            ui::say(format!("backend: {} ({})", choice.kind, choice.reason));
-            choice.kind
-        }
+        None => choose_kind(req)?,
     };
     let remote = existing
         .as_ref()
         .map(|r| r.remote.clone())
         .unwrap_or_else(|| req.lxd_remote.clone());
-    if remote.is_some() && kind != BackendKind::Lxd {
-        return Err(Problem::new(
-            "`--lxd-remote` places a lab on an LXD server",
-            "add `--backend lxd`",
-        )
-        .into());
-    }
-    Ok(Target {
+    let t = Target {
         catalog,
         lesson,
         name,
@@ -250,7 +295,9 @@ fn resolve(req: &StartRequest) -> Result<Target> {
         existing,
         kind,
         remote,
-    })
+    };
+    t.refuse_remote_without_lxd()?;
+    Ok(t)
 }
 
 /// An existing lab keeps its lesson, backend and place: a request for others is refused.

@@ -12,6 +12,7 @@ pub(crate) mod hint;
 pub(crate) mod labs;
 pub(crate) mod lessons;
 pub(crate) mod manpages;
+pub(crate) mod prepare;
 pub(crate) mod reset;
 pub(crate) mod shell;
 pub(crate) mod solve;
@@ -67,6 +68,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<i32> {
     let g = &cli.global;
     match cli.command {
         Command::Start(a) => start::run(g, a),
+        Command::Prepare(a) => prepare::run(a),
         Command::Status(a) => status::run(g, a),
         Command::Exec(a) => exec::run(g, a),
         Command::Shell(a) => shell::run(g, a),

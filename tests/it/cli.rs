@@ -124,12 +124,14 @@ fn validate_reports_every_problem_with_file_and_line() {
 
 #[test]
 fn unknown_lesson_suggests_the_right_one() {
-    Test::new()
-        .args(["start", "ch23"])
-        .status(2)
-        .stderr_has("error: no lesson named `ch23`")
-        .stderr_has("hint: did you mean `ch32`?")
-        .run();
+    for cmd in ["start", "prepare"] {
+        Test::new()
+            .args([cmd, "ch23"])
+            .status(2)
+            .stderr_has("error: no lesson named `ch23`")
+            .stderr_has("hint: did you mean `ch32`?")
+            .run();
+    }
 }
 
 #[test]

@@ -63,6 +63,18 @@ fn trust_fingerprints() -> Vec<String> {
         .collect()
 }
 
+/// How many halab images the daemon has.
+fn halab_images() -> usize {
+    lxc_query("/1.0/images/aliases?recursion=1")
+        .unwrap_or_default()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a["name"].as_str().is_some_and(|n| n.starts_with("halab-")))
+        .count()
+}
+
 #[test]
 fn instructor_operations_user_objects_remote_and_purge() {
     // On the tiny fixture (two nodes a lab): what is tested is halab's handling of labs, not ch32.
@@ -72,6 +84,15 @@ fn instructor_operations_user_objects_remote_and_purge() {
         return;
     };
     let home = &t.home;
+    // `prepare` builds (or finds) the lesson's image and makes no lab: nothing named after the
+    // lesson appears in LXD or in halab's home. (scripts/test has run it already: here it finds
+    // the image.)
+    let o = home.run(&["prepare", "tiny", "--backend", "lxd", "--yes"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("ready for labs of `tiny` on lxd"));
+    assert!(halab_images() >= 1, "no halab image after prepare");
+    assert_eq!(lxd_leftovers("tiny"), Vec::<String>::new());
+    assert!(!home.lab_dir("tiny").exists());
     // The daemon must be up before we can make user objects: the first lab starts it if needed.
     let lab_a = t.lab("ia");
     lab_a.start("tiny", &["--backend", "lxd", "--yes"]);
@@ -228,16 +249,6 @@ fn instructor_operations_user_objects_remote_and_purge() {
     drop(fixture);
 
     // The cached image stays after destroy; --purge-image removes it.
-    let halab_images = || {
-        lxc_query("/1.0/images/aliases?recursion=1")
-            .unwrap_or_default()
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter(|a| a["name"].as_str().is_some_and(|n| n.starts_with("halab-")))
-            .count()
-    };
     assert!(halab_images() >= 1);
     let o = home.run(&["--lab", "ir", "destroy", "--purge-image"]);
     assert!(o.status.success(), "{}", text(&o.stderr));

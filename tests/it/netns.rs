@@ -71,8 +71,31 @@ fn start_builds_the_chapter_lab_and_destroy_leaves_nothing() {
     let home = &t.home;
     let before = host_network();
     let guard = t.lab("t1");
-    let o = home.run(&["--lab", "t1", "start", "ch32", "--yes"]);
+    // Started as `flock FILE halab start` (a lock fd inherited): the nodes' daemons, which
+    // outlive halab, must not keep it, or the lock stays taken as long as the lab runs.
+    let lock = home.path().join("caller.lock");
+    let halab = home.cmd();
+    let mut c = std::process::Command::new("flock");
+    c.arg(&lock).arg(halab.get_program());
+    for (k, v) in halab.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let o = c
+        .args(["--lab", "t1", "start", "ch32", "--yes"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
+    let free = std::process::Command::new("flock")
+        .args(["-n"])
+        .arg(&lock)
+        .arg("true")
+        .status()
+        .unwrap();
+    assert!(free.success(), "the lab's daemons hold the caller's lock");
     assert!(
         text(&o.stderr).contains("halab --lab t1 shell client"),
         "{}",
