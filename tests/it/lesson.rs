@@ -348,11 +348,13 @@ fn lifecycle(t: &Opening, backend: &str) {
         if *s == "promote" {
             the_drills_measure_the_chapters_claims(home, &vip);
         }
+        // `solve` grades the step it solved as `check --step` does: exit 0 only when it passes.
         let o = home.run(&["--lab", "lc", "solve", "--step", s]);
-        assert!(o.status.success(), "solve --step {s}:\n{}", text(&o.stderr));
-        let (code, r) = check_json(home, "lc", Some(s));
-        assert_eq!(code, 0, "step {s} fails after its solution: {r}");
-        assert_eq!(step(&r, s)["passed"], true);
+        assert!(
+            o.status.success(),
+            "step {s} fails after its solution:\n{}",
+            text(&o.stderr)
+        );
     }
     // The whole lesson passes, with the steps that promote replaced shown as recorded passes,
     // and so do the drills (`check --drills`: the lesson and its drills; tests/it/netns.rs shows
@@ -508,23 +510,7 @@ fn correct_configurations_written_differently_pass_and_typical_mistakes_fail() {
         "cp /root/lb.good /etc/nginx/sites-available/lb && systemctl reload nginx",
     );
 
-    // An upstream missing app-02 fails the spread check.
-    sh(
-        home,
-        "cm",
-        "lb-01",
-        "cp /etc/nginx/sites-available/lb /root/lb.good; sed -i '/10.0.0.21/d' /etc/nginx/sites-available/lb; systemctl reload nginx",
-    );
-    let (_, r) = check_json(home, "cm", Some("nginx-lb"));
-    let c = check(&r, "nginx-lb", "spread-lb-01");
-    assert_eq!(c["passed"], false);
-    assert!(
-        c["why"]
-            .as_str()
-            .unwrap()
-            .contains("3 distinct lines expected, got 2"),
-        "{c}"
-    );
+    // (An upstream missing an app server fails the spread check: a_changed_upstream_...)
 
     // The same load balancer written differently: in conf.d, other names, other order, weights.
     sh(
