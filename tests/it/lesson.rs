@@ -165,8 +165,15 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
         assert_eq!(figure(&d, r, "lost"), 0.0, "{r}: {d}");
         assert!(figure(&d, r, "acknowledged") >= 10.0, "{r}: {d}");
     }
+    // Whichever reached the hung host first after the fault waited for it (a request: 2 s of
+    // proxy_connect_timeout, or 5 s of proxy_read_timeout on a kept-alive connection; an order:
+    // a 504, unknown, as nginx does not pass it on); then nginx keeps app-01 out.
     let worst = figure(&d, "host-silent", "worst_ms");
-    assert!((1500.0..6000.0).contains(&worst), "{d}");
+    assert!(worst < 6000.0, "{d}");
+    assert!(
+        worst >= 1500.0 || figure(&d, "host-silent", "writes_unknown") >= 1.0,
+        "nothing waited for the hung host: {d}"
+    );
     assert!(
         d["context"]
             .to_string()
