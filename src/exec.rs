@@ -382,6 +382,30 @@ impl Drop for Terminal {
     }
 }
 
+/// Mark every file descriptor halab inherited beyond stdin, stdout and stderr close-on-exec, so
+/// no program it starts inherits one. A node's daemons outlive halab: one holding an inherited
+/// descriptor (the lock of `flock FILE halab start`, a caller's pipe) would hold it for as long
+/// as the lab runs. Called once, first thing in `main`.
+pub(crate) fn keep_inherited_fds_from_children() {
+    let fds: Vec<libc::c_int> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => (3..1024).collect(),
+    };
+    for fd in fds.into_iter().filter(|&fd| fd > 2) {
+        // SAFETY: fcntl F_GETFD/F_SETFD only read and set the flags of a descriptor number; one
+        // that is not open (the directory listing's own, closed by now) fails and is skipped.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
 /// SIGKILL the process group led by `pgid` (a command this module started in its own group).
 fn kill_group(pgid: u32) {
     // SAFETY: kill(2) with a negative pid signals exactly the group we created; no memory involved.

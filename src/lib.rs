@@ -38,6 +38,7 @@ mod uptime;
 /// The whole program: parse the command line, run the command, report an error; returns the
 /// process's exit code (2 for an error, as every command documents).
 pub fn main() -> i32 {
+    exec::keep_inherited_fds_from_children();
     ui::init_colors();
     // A shell asking for completions (`COMPLETE=bash halab -- halab shell ...`) is answered here
     // and the process exits; nothing may be printed before this.

@@ -7,12 +7,13 @@
 //! --drills`.
 //!
 //! This file runs a drill (preflight, runs, timeline, samples, measures, the read-back of the
-//! orders); `traffic` runs the request stream and the order stream, `result` holds what was
+//! orders); `cast` finds which node plays which of the drill's parts; `traffic` runs the request stream and the order stream, `result` holds what was
 //! measured and checks it, `grade` turns results into graded steps, `report` renders them.
 //!
 //! Must not: name a node, step or command (they are the lesson's), or print results (commands
 //! render them; it only says on stderr what it is doing).
 
+pub(crate) mod cast;
 pub(crate) mod grade;
 pub(crate) mod report;
 pub(crate) mod result;
@@ -58,8 +59,9 @@ fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand) -> Result<String> {
         .stdout)
 }
 
-/// Whether a drill can run on this lab now; the error says what to do first.
-pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
+/// Whether a drill can run on this lab now, and the drill bound to the nodes that play its
+/// parts; the error says what to do first.
+pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<cast::Cast> {
     let record = open.dir.load()?;
     for step in &drill.requires {
         if !record.step_done(step) {
@@ -72,8 +74,9 @@ pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
             .into());
         }
     }
-    let ctx = open.template_context()?;
-    for p in &drill.ready {
+    let cast = cast::cast(open, drill)?;
+    let ctx = cast.context(&open.template_context()?);
+    for p in &cast.drill.ready {
         let nc = NodeCommand {
             node: p.node.clone(),
             run: p.run.clone(),
@@ -90,13 +93,18 @@ pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
             .into());
         }
     }
-    Ok(())
+    Ok(cast)
 }
 
-/// Run a drill (after `preflight`), keep its result in the lab's record and return it.
-pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
+/// Run a drill (after `preflight`, which found its parts), keep its result in the lab's record
+/// and return it.
+pub(crate) fn run(open: &OpenLab, cast: &cast::Cast, opts: Options) -> Result<DrillResult> {
+    let drill = &cast.drill;
     let _hold = open.dir.lock(&format!("drill {}", drill.id))?;
-    let ctx = open.template_context()?;
+    let ctx = cast.context(&open.template_context()?);
+    for (role, node) in &cast.roles {
+        ui::say(format!("drill `{}`: {node} is the {role}", drill.id));
+    }
     let context = shown(open, drill, &ctx);
     let derived = derived_figures(open, drill, &ctx)?;
     let mut runs = Vec::new();
@@ -119,6 +127,7 @@ pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillR
         passed: runs.iter().all(|r| r.passed),
         runs,
         context,
+        roles: cast.roles.clone(),
         leaves: drill.leaves.as_ref().map(|l| ctx.render(l)).transpose()?,
     };
     let kept = serde_json::to_value(&result)?;
