@@ -23,7 +23,10 @@ pub(crate) fn run(g: &Global, a: DrillArgs) -> Result<i32> {
     }
     let (_hold, open, _catalog, lesson) =
         super::open_held(g.lab.as_ref(), &format!("drill {}", a.name))?;
-    let opts = Options { assist: a.assist };
+    let opts = Options {
+        assist: a.assist,
+        some_runs: a.run.is_some(),
+    };
     let ids: Vec<&str> = lesson.drills.iter().map(|d| d.id.as_str()).collect();
     if a.name == "all" {
         let mut results = Vec::new();

@@ -48,6 +48,9 @@ pub(crate) struct Options {
     /// Let halab make the moves the drill otherwise waits for the trainee to make (a measure's
     /// `assist`).
     pub assist: bool,
+    /// The drill was cut to some of its runs (`--run`): their results join the runs kept from
+    /// its latest result, so the record still holds one result per run.
+    pub some_runs: bool,
 }
 
 /// Run a shell command on a node (for the drill's own bookkeeping); its output, or an error.
@@ -130,11 +133,33 @@ pub(crate) fn run(open: &OpenLab, cast: &cast::Cast, opts: Options) -> Result<Dr
         roles: cast.roles.clone(),
         leaves: drill.leaves.as_ref().map(|l| ctx.render(l)).transpose()?,
     };
-    let kept = serde_json::to_value(&result)?;
+    let record = open.dir.load()?;
+    let kept = match latest(&record, &drill.id) {
+        Some(before) if opts.some_runs => joined(before, &result),
+        _ => result.clone(),
+    };
+    let kept = serde_json::to_value(&kept)?;
     open.dir.update("drill", |rec| {
         rec.drills.insert(drill.id.clone(), kept);
     })?;
     Ok(result)
+}
+
+/// The runs of `before` with those of `now` in their place (or after them, when new): what
+/// the record keeps after some runs of a drill ran again.
+fn joined(before: DrillResult, now: &DrillResult) -> DrillResult {
+    let mut runs = before.runs;
+    for r in &now.runs {
+        match runs.iter_mut().find(|o| o.id == r.id) {
+            Some(o) => *o = r.clone(),
+            None => runs.push(r.clone()),
+        }
+    }
+    DrillResult {
+        passed: runs.iter().all(|r| r.passed),
+        runs,
+        ..now.clone()
+    }
 }
 
 /// The settings shown with the results, by title (a command that fails shows its error).
@@ -468,6 +493,35 @@ fn unix_now() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_run_again_take_the_place_of_their_earlier_results() {
+        let run = |id: &str, passed: bool| RunResult {
+            id: id.into(),
+            passed,
+            ..RunResult::default()
+        };
+        let result = |runs: Vec<RunResult>, at: u64| DrillResult {
+            drill: "d".into(),
+            title: "t".into(),
+            claim: "c".into(),
+            at,
+            passed: runs.iter().all(|r| r.passed),
+            runs,
+            context: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            leaves: None,
+        };
+        let before = result(vec![run("a", true), run("b", false)], 1);
+        let j = joined(before.clone(), &result(vec![run("b", true)], 2));
+        let ids: Vec<(&str, bool)> = j.runs.iter().map(|r| (r.id.as_str(), r.passed)).collect();
+        assert_eq!(ids, [("a", true), ("b", true)]);
+        assert!(j.passed);
+        assert_eq!(j.at, 2);
+        let j = joined(before, &result(vec![run("c", true)], 3));
+        assert_eq!(j.runs.len(), 3);
+        assert!(!j.passed);
+    }
 
     #[test]
     fn a_result_kept_in_the_record_reads_back_and_a_foreign_one_counts_as_not_run() {
