@@ -1,7 +1,6 @@
 //! `halab drill NAME|all [--assist] [--run RUN] [--format text|json]`: run a lesson's failure
 //! drill (or all of them as the chapter's table; or one run of one drill) and show the measured
-//! figures. Exit 0 when every run met the
-//! lesson's limits, 1 when not.
+//! figures. Exit 0 when every run met the lesson's limits, 1 when not.
 
 use anyhow::Result;
 

@@ -70,7 +70,8 @@ pub struct Role {
     pub among: Vec<String>,
     /// Run on each of them with `bash -c` as root (a template; no `role` values yet).
     pub run: String,
-    /// A regular expression the command's stdout matches on the node that plays the part.
+    /// A regular expression the command's stdout matches on the node that plays the part
+    /// (multi-line, as a check's: `^` and `$` match at every line).
     pub stdout: String,
     /// What to do when no node, or more than one, plays it (a template).
     #[serde(default)]

@@ -14,6 +14,7 @@ use anyhow::Result;
 
 use crate::content::drill::{Drill, Role};
 use crate::content::template::Context;
+use crate::exec::Output;
 use crate::session::OpenLab;
 use crate::ui::Problem;
 
@@ -57,28 +58,13 @@ pub(crate) fn cast(open: &OpenLab, drill: &Drill) -> Result<Cast> {
     let mut answers = Vec::new();
     for role in &drill.roles {
         let cmd = ctx.render(&role.run)?;
-        let re = regex::Regex::new(&role.stdout)?;
+        // Multi-line, as a check's regexes: `^f$` matches the line `f`.
+        let re = regex::Regex::new(&format!("(?m){}", role.stdout))?;
         let of_role: Vec<(String, Answer)> = role
             .among
             .iter()
             .map(|n| {
-                let a = match open.backend.node(n).run(&cmd, ASK_TIMEOUT) {
-                    Ok(o) if o.success() && re.is_match(&o.stdout) => Answer::Plays,
-                    Ok(o) if o.success() => {
-                        Answer::Not(format!("printed `{}`", one_line(&o.stdout)))
-                    }
-                    Ok(o) => Answer::Not(format!(
-                        "failed: {}",
-                        one_line(if o.stderr.trim().is_empty() {
-                            &o.stdout
-                        } else {
-                            &o.stderr
-                        })
-                    )),
-                    Err(e) => {
-                        Answer::Not(format!("does not answer: {}", one_line(&format!("{e:#}"))))
-                    }
-                };
+                let a = answer(open.backend.node(n).run(&cmd, ASK_TIMEOUT), &re);
                 (n.clone(), a)
             })
             .collect();
@@ -99,6 +85,23 @@ pub(crate) fn cast(open: &OpenLab, drill: &Drill) -> Result<Cast> {
         drill: drill.bind(&roles),
         roles,
     })
+}
+
+/// What a candidate's command came back with, as an answer to "do you play it?".
+fn answer(ran: Result<Output>, re: &regex::Regex) -> Answer {
+    match ran {
+        Ok(o) if o.success() && re.is_match(&o.stdout) => Answer::Plays,
+        Ok(o) if o.success() => Answer::Not(format!("printed `{}`", one_line(&o.stdout))),
+        Ok(o) => Answer::Not(format!(
+            "failed: {}",
+            one_line(if o.stderr.trim().is_empty() {
+                &o.stdout
+            } else {
+                &o.stderr
+            })
+        )),
+        Err(e) => Answer::Not(format!("does not answer: {}", one_line(&format!("{e:#}")))),
+    }
 }
 
 /// Each part's node from what the candidates answered; else the message and the part at fault:
@@ -255,6 +258,33 @@ mod tests {
             "drill `d` cannot run: a would play both its `p` and its `s`"
         );
         assert_eq!(r.id, "s");
+    }
+
+    #[test]
+    fn a_candidate_plays_a_part_when_its_command_succeeds_with_a_matching_line() {
+        let out = |code: i32, stdout: &str, stderr: &str| {
+            Ok(Output {
+                code: Some(code),
+                signal: None,
+                stdout: stdout.into(),
+                stderr: stderr.into(),
+                raw_stdout: stdout.as_bytes().to_vec(),
+            })
+        };
+        let re = regex::Regex::new("(?m)^f$").unwrap();
+        assert_eq!(answer(out(0, "f\n", ""), &re), Answer::Plays);
+        assert_eq!(
+            answer(out(0, "t\n", ""), &re),
+            Answer::Not("printed `t`".into())
+        );
+        assert_eq!(
+            answer(out(2, "", "psql: error: connection refused\n"), &re),
+            Answer::Not("failed: psql: error: connection refused".into())
+        );
+        assert_eq!(
+            answer(Err(anyhow::anyhow!("node down")), &re),
+            Answer::Not("does not answer: node down".into())
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! --drills`.
 //!
 //! This file runs a drill (preflight, runs, timeline, samples, measures, the read-back of the
-//! orders); `cast` finds which node plays which of the drill's parts; `traffic` runs the request stream and the order stream, `result` holds what was
-//! measured and checks it, `grade` turns results into graded steps, `report` renders them.
+//! orders); `cast` finds which node plays which of the drill's parts, `traffic` runs the request
+//! stream and the order stream, `result` holds what was measured and checks it, `grade` turns
+//! results into graded steps, `report` renders them.
 //!
 //! Must not: name a node, step or command (they are the lesson's), or print results (commands
 //! render them; it only says on stderr what it is doing).
