@@ -226,6 +226,9 @@ pub(crate) struct DrillArgs {
     /// Let halab make the move a drill waits for you to make (the drill names it while it waits)
     #[arg(long)]
     pub assist: bool,
+    /// Run only this run of the drill (an unknown RUN lists them); not with `all`
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

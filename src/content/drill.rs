@@ -3,13 +3,19 @@
 //! them (`crate::drill`); nothing here runs anything. `check` keeps every duration and count a
 //! drill gives finite and in range, and its run and measure ids unique.
 //!
+//! A drill may name the parts nodes play instead of the nodes (`roles`): `node = "@primary"`,
+//! `crash = "@primary"`, `{{ role.primary.ip }}`. Which node plays which part is found once, when
+//! the drill starts, by asking each candidate (`crate::drill::cast`), and [`Drill::bind`] puts
+//! the nodes in; so a run's repair must leave every part where it found it.
+//!
 //! Must not: name a node, step or command in Rust: all of that is the lesson's.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::diag::{Doc, DocPath, Ids};
+use super::diag::{Doc, DocPath, Ids, unknown_name_help};
+use super::lab::is_simple_name;
 use super::lesson::NodeCommand;
 
 /// A failure drill: one row of the chapter's "what goes down, what happens" table, measured on
@@ -42,6 +48,10 @@ pub struct Drill {
     /// protocol's own takeover time): every run reports them, shown beside the chapter's claims.
     #[serde(default)]
     pub figures: Vec<DerivedFigure>,
+    /// The parts nodes play in this drill (e.g. the primary and the standby database), found
+    /// when it starts: `@ID` as a node, `{{ role.ID.name }}` / `{{ role.ID.ip }}` in templates.
+    #[serde(default)]
+    pub roles: Vec<Role>,
     /// The runs, in order (e.g. a clean stop, then a crash).
     pub runs: Vec<Run>,
     /// What the drill leaves changed and how to rebuild it; shown after it (templates).
@@ -49,9 +59,32 @@ pub struct Drill {
     pub leaves: Option<String>,
 }
 
+/// A part one node plays in a drill, found when the drill starts: the one node of `among` on
+/// which `run` succeeds and prints what `stdout` matches (e.g. the database that is not in
+/// recovery is the primary).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Role {
+    /// Its name: `@ID` in a `node` or `crash`, `{{ role.ID.name }}` and `.ip` in templates.
+    pub id: String,
+    /// The nodes that may play it.
+    pub among: Vec<String>,
+    /// Run on each of them with `bash -c` as root (a template; no `role` values yet).
+    pub run: String,
+    /// A regular expression the command's stdout matches on the node that plays the part
+    /// (multi-line, as a check's: `^` and `$` match at every line).
+    pub stdout: String,
+    /// What to do when no node, or more than one, plays it (a template).
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// What marks a part in a node reference: `node = "@primary"`.
+pub const ROLE_SIGIL: char = '@';
+
 /// A command that must succeed before a drill, and what to tell the trainee when it does not.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Precondition {
+    /// Where it runs (a node, or `@ROLE`).
     pub node: String,
     /// Run with `bash -c` as root (a template).
     pub run: String,
@@ -287,6 +320,12 @@ impl Drill {
     pub fn texts(&self, at: &DocPath) -> Vec<(DocPath, &str)> {
         let mut out: Vec<(DocPath, &str)> = Vec::new();
         out.push((at.key("claim"), &self.claim));
+        for (i, r) in self.roles.iter().enumerate() {
+            out.push((at.key("roles").index(i).key("run"), &r.run));
+            if let Some(h) = &r.hint {
+                out.push((at.key("roles").index(i).key("hint"), h));
+            }
+        }
         for (i, p) in self.ready.iter().enumerate() {
             let pp = at.key("ready").index(i);
             out.push((pp.key("run"), &p.run));
@@ -348,6 +387,11 @@ impl Drill {
     /// Every node the drill names, with where (below `at`, the drill's own place).
     pub fn nodes(&self, at: &DocPath) -> Vec<(DocPath, &str)> {
         let mut out: Vec<(DocPath, &str)> = Vec::new();
+        for (i, r) in self.roles.iter().enumerate() {
+            for (j, n) in r.among.iter().enumerate() {
+                out.push((at.key("roles").index(i).key("among").index(j), n));
+            }
+        }
         for (i, p) in self.ready.iter().enumerate() {
             out.push((at.key("ready").index(i).key("node"), &p.node));
         }
@@ -400,6 +444,56 @@ impl Drill {
     }
 }
 
+impl Drill {
+    /// The same drill with every `@ROLE` node reference replaced by the node that plays it in
+    /// `cast` (role id -> node); a reference to a part not in `cast` stays as it is.
+    pub fn bind(&self, cast: &BTreeMap<String, String>) -> Drill {
+        let mut d = self.clone();
+        for node in d.nodes_mut() {
+            if let Some(role) = node.strip_prefix(ROLE_SIGIL)
+                && let Some(n) = cast.get(role)
+            {
+                *node = n.clone();
+            }
+        }
+        d
+    }
+
+    /// Every node reference of the drill's commands, streams and crashes, to bind them (the
+    /// same places as [`Drill::nodes`], without the roles' candidates).
+    fn nodes_mut(&mut self) -> Vec<&mut String> {
+        let mut out: Vec<&mut String> = Vec::new();
+        out.extend(self.ready.iter_mut().map(|p| &mut p.node));
+        if let Some(r) = &mut self.requests {
+            out.push(&mut r.node);
+        }
+        if let Some(w) = &mut self.orders {
+            out.push(&mut w.node);
+            out.push(&mut w.read.node);
+            out.extend(w.setup.iter_mut().map(|s| &mut s.node));
+        }
+        out.extend(self.context.iter_mut().map(|s| &mut s.node));
+        out.extend(self.figures.iter_mut().map(|f| &mut f.node));
+        for r in &mut self.runs {
+            if let Some(c) = &mut r.crash {
+                out.push(c);
+            }
+            out.extend(r.baseline.values_mut().map(|c| &mut c.node));
+            for list in [&mut r.setup, &mut r.fault, &mut r.repair] {
+                out.extend(list.iter_mut().map(|c| &mut c.node));
+            }
+            out.extend(r.samples.iter_mut().map(|x| &mut x.node));
+            for m in &mut r.measure {
+                out.push(&mut m.node);
+                if let Some(a) = &mut m.assist {
+                    out.extend(a.run.iter_mut().map(|c| &mut c.node));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The longest a drill may wait for one thing, in seconds: a measure, a hold, a claim.
 const MAX_WAIT_S: f64 = 3600.0;
 /// Traffic intervals and timeouts, in milliseconds.
@@ -434,6 +528,7 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
     if let Some(o) = &d.orders {
         check_orders(o, &dp.key("orders"), doc);
     }
+    check_roles(d, dp, doc);
     let mut figure_ids = Ids::new("figures", "give each figure of a drill its own id");
     for (i, f) in d.figures.iter().enumerate() {
         let fp = dp.key("figures").index(i).key("id");
@@ -529,6 +624,59 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
     }
 }
 
+/// The drill's parts: each id a simple name used once, played by one of at least one node,
+/// found by a regex that compiles; every `@ROLE` reference names one of them.
+fn check_roles(d: &Drill, dp: &DocPath, doc: &mut Doc) {
+    let mut ids = Ids::new("roles", "give each role of a drill its own id");
+    for (i, r) in d.roles.iter().enumerate() {
+        let rp = dp.key("roles").index(i);
+        let twice = format!("role `{}` appears twice in drill `{}`", r.id, d.id);
+        if ids.once(doc, &rp.key("id"), i, &r.id, twice) && !is_simple_name(&r.id, 30) {
+            doc.error(
+                &rp.key("id"),
+                format!("role id `{}` is not a simple name", r.id),
+                Some("use lowercase letters, digits and `-`, e.g. `primary`".into()),
+            );
+        }
+        if r.among.is_empty() {
+            doc.error(
+                &rp.key("among"),
+                format!("role `{}` has no candidates: `among` is empty", r.id),
+                Some("list the nodes that may play it, e.g. `among = [\"db-1\", \"db-2\"]`".into()),
+            );
+        }
+        // (A template in `stdout` is not rendered: it is matched as written.)
+        if let Err(e) = regex::Regex::new(&r.stdout) {
+            doc.error(
+                &rp.key("stdout"),
+                format!("not a valid regex: {e}"),
+                Some("write a regex in Rust's `regex` syntax, e.g. `^f$`".into()),
+            );
+        }
+    }
+    let names: Vec<&str> = d.roles.iter().map(|r| r.id.as_str()).collect();
+    for (place, node) in d.nodes(dp) {
+        if let Some(role) = node.strip_prefix(ROLE_SIGIL)
+            && !names.contains(&role)
+        {
+            let help = if names.is_empty() {
+                format!(
+                    "`{ROLE_SIGIL}NAME` is a part the drill's `roles` find: declare it, e.g. \
+                     `roles = [{{ id = \"{role}\", among = [...], run = \"...\", stdout = \"...\" }}]`, \
+                     or name a node"
+                )
+            } else {
+                unknown_name_help(role, &names, "roles", true)
+            };
+            doc.error(
+                &place,
+                format!("drill `{}` has no role `{role}`", d.id),
+                Some(help),
+            );
+        }
+    }
+}
+
 /// The order stream's statuses and body: each status an HTTP status, in one list only, some
 /// status acknowledging; a body that carries the order's id.
 fn check_orders(o: &Orders, op: &DocPath, doc: &mut Doc) {
@@ -609,5 +757,60 @@ fn check_samples(d: &Drill, r: &Run, rp: &DocPath, doc: &mut Doc) {
             1.0..=MAX_EVERY_MS,
             format!("write an interval from 1 to {MAX_EVERY_MS} ms, e.g. `500`"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drill that names the part `@p` in every place a node goes.
+    const EVERYWHERE: &str = r#"
+id = "d"
+title = "t"
+claim = "c"
+roles = [{ id = "p", among = ["n1", "n2"], run = "true", stdout = "." }]
+ready = [{ node = "@p", run = "true", message = "m", hint = "h" }]
+requests = { node = "@p", url = "u", every_ms = 1, timeout_ms = 1 }
+orders = { node = "@p", url = "u", every_ms = 1, timeout_ms = 1, setup = [{ node = "@p", run = "true" }], read = { node = "@p", run = "true" } }
+context = [{ title = "t", node = "@p", run = "true" }]
+figures = [{ id = "f", title = "t", node = "@p", run = "echo 1" }]
+
+[[runs]]
+id = "r"
+title = "t"
+crash = "@p"
+baseline = { b = { node = "@p", run = "true" } }
+setup = [{ node = "@p", run = "true" }]
+fault = [{ node = "@p", run = "true" }]
+repair = [{ node = "@p", run = "true" }]
+samples = [{ id = "s", title = "t", node = "@p", run = "true", every_ms = 1 }]
+measure = [{ id = "m", title = "t", node = "@p", until = "true", limit_s = 1, assist = { label = "l", run = [{ node = "@p", run = "true" }] } }]
+"#;
+
+    #[test]
+    fn bind_puts_the_node_that_plays_a_part_in_every_place_a_node_goes() {
+        let d: Drill = toml::from_str(EVERYWHERE).unwrap();
+        let at = DocPath::root();
+        let named: Vec<&str> = d.nodes(&at).into_iter().map(|(_, n)| n).collect();
+        // Every place but the role's own candidates names the part.
+        assert_eq!(
+            named.iter().filter(|n| **n == "@p").count(),
+            named.len() - 2
+        );
+        assert_eq!(d.nodes_mut_count(), named.len() - 2);
+        let bound = d.bind(&BTreeMap::from([("p".to_string(), "n2".to_string())]));
+        let named: Vec<&str> = bound.nodes(&at).into_iter().map(|(_, n)| n).collect();
+        assert!(named.iter().all(|n| n.starts_with('n')), "{named:?}");
+        assert_eq!(bound.runs[0].crash.as_deref(), Some("n2"));
+        // A part not cast stays as written.
+        let unbound = d.bind(&BTreeMap::new());
+        assert_eq!(unbound.runs[0].fault[0].node, "@p");
+    }
+
+    impl Drill {
+        fn nodes_mut_count(&self) -> usize {
+            self.clone().nodes_mut().len()
+        }
     }
 }

@@ -321,6 +321,9 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
         [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "figures") => {
             struct_fields::<super::drill::DerivedFigure>()
         }
+        [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "roles") => {
+            struct_fields::<super::drill::Role>()
+        }
         [a, Seg::Index(_), b, Seg::Index(_)] if key(a, "drills") && key(b, "ready") => {
             struct_fields::<super::drill::Precondition>()
         }
@@ -767,7 +770,8 @@ fn check_drills(l: &Lesson, refs: &LessonRefs, doc: &mut Doc) {
         }
         if let Some(lab) = refs.lab {
             for (place, node) in d.nodes(&dp) {
-                if lab.node(node).is_none() {
+                // (`@ROLE` is a part: `drill::check` checks those.)
+                if !node.starts_with(super::drill::ROLE_SIGIL) && lab.node(node).is_none() {
                     doc.error(
                         &place,
                         format!(
@@ -828,7 +832,18 @@ fn check_drill_runs(d: &Drill, dp: &DocPath, doc: &mut Doc) {
 /// A drill's templates render with the values they will have: a run's fault, measures and
 /// repair (and the traffic, which runs in every run) see that run's `baseline`; the rest none.
 fn check_drill_templates(d: &Drill, dp: &DocPath, lab: &Lab, doc: &mut Doc) {
-    let plain = Context::example(lab);
+    // Each part played by its first candidate; a role's own command sees no parts yet.
+    let cast: BTreeMap<String, String> = d
+        .roles
+        .iter()
+        .filter_map(|r| Some((r.id.clone(), r.among.first()?.clone())))
+        .collect();
+    let plain = if d.roles.is_empty() {
+        Context::example(lab)
+    } else {
+        Context::example(lab).with_roles(&cast)
+    };
+    let bare = Context::example(lab);
     let baseline_of = |r: &super::drill::Run| -> BTreeMap<String, String> {
         r.baseline.keys().map(|k| (k.clone(), "0".into())).collect()
     };
@@ -848,7 +863,10 @@ fn check_drill_templates(d: &Drill, dp: &DocPath, lab: &Lab, doc: &mut Doc) {
             _ => vec![(None, BTreeMap::new())],
         };
         for (run, baseline) in baselines {
-            let rendered = if baseline.is_empty() {
+            let in_role = matches!(&place.0[dp.0.len()..], [Seg::Key(k), Seg::Index(_), Seg::Key(w)] if k == "roles" && (w == "run" || w == "hint"));
+            let rendered = if in_role {
+                bare.render(text)
+            } else if baseline.is_empty() {
                 plain.render(text)
             } else {
                 plain.with("baseline", &baseline).render(text)
@@ -860,7 +878,8 @@ fn check_drill_templates(d: &Drill, dp: &DocPath, lab: &Lab, doc: &mut Doc) {
                     format!("drill `{}`: template does not render{in_run}: {e:#}", d.id),
                     Some(format!(
                         "{}; `baseline.NAME` is a name of the run's own `baseline`, \
-                         in its `fault`, `measure` and `repair`",
+                         in its `fault`, `measure` and `repair`; `role.ID.name` and `.ip` a part \
+                         of the drill's `roles` (not in a role's own `run`)",
                         crate::content::template::HELP
                     )),
                 );
@@ -1194,6 +1213,13 @@ mod tests {
     /// The real lesson with one more drill at its end (an order stream from `client`), broken by
     /// `from` -> `to`; the problems expected on the line of `marker`.
     fn extra_drill(from: &str, to: &str, marker: &str, what: &str, help: &str) {
+        extra_drill_edits(&[(from, to.to_string())], marker, Some((what, help)));
+    }
+
+    /// The real lesson with one more drill at its end (an order stream from `client`), changed
+    /// by each `from` -> `to` in turn: with `expected`, the problem (what, help) on the line of
+    /// `marker`; without, no problem at all.
+    fn extra_drill_edits(edits: &[(&str, String)], marker: &str, expected: Option<(&str, &str)>) {
         let drill = "\n[[drills]]\nid = \"extra\"\ntitle = \"t\"\nclaim = \"c\"\n\
             orders = { node = \"client\", url = \"http://{{ vip }}/orders\", every_ms = 100, timeout_ms = 3000, \
             read = { node = \"client\", run = \"true\" } }\n\n\
@@ -1203,12 +1229,113 @@ mod tests {
             pass = [{ figure = \"lag\", max = 1 }, { figure = \"lag_p50\", max = 1 }, { figure = \"lost\", max = 0 }]\n";
         let good = format!("{REAL}{drill}");
         assert!(problems(&good).is_empty(), "{:#?}", problems(&good));
-        assert!(drill.contains(from), "`{from}`");
-        let broken = drill.replacen(from, to, 1);
+        let mut broken = drill.to_string();
+        for (from, to) in edits {
+            assert!(broken.contains(from), "`{from}`");
+            broken = broken.replacen(from, to, 1);
+        }
         let text = format!("{REAL}{broken}");
+        let Some((what, help)) = expected else {
+            assert!(problems(&text).is_empty(), "{:#?}", problems(&text));
+            return;
+        };
         // The marker is looked for in the extra drill only: the real lesson may say it too.
         let line = REAL.matches('\n').count() + line_of(&broken, marker);
         assert_problem(&problems(&text), FILE, line, what, help);
+    }
+
+    #[test]
+    fn drill_roles_are_declared_once_and_every_part_named_is_one_of_them() {
+        let runs = "\n[[drills.runs]]\nid = \"r\"";
+        let role =
+            "roles = [{ id = \"db\", among = [\"client\"], run = \"true\", stdout = \"^$\" }]\n";
+        let declared = (runs, format!("{role}{runs}"));
+        let fault = "fault = [{ node = \"client\", run = \"true\" }]";
+        let faulty = |to: &str| (fault, to.to_string());
+        // Declared and used: as a node, a crash and in templates.
+        extra_drill_edits(
+            &[
+                (declared.0, declared.1.clone()),
+                faulty(
+                    "fault = [{ node = \"@db\", run = \"echo {{ role.db.ip }} {{ role.db.name }}\" }]\ncrash = \"@db\"",
+                ),
+            ],
+            "fault = ",
+            None,
+        );
+        for (edits, what, help) in [
+            (
+                vec![faulty("fault = [{ node = \"@db\", run = \"true\" }]")],
+                "drill `extra` has no role `db`",
+                "`@NAME` is a part the drill's `roles` find: declare it",
+            ),
+            (
+                vec![faulty(
+                    "fault = [{ node = \"client\", run = \"echo {{ role.db.ip }}\" }]",
+                )],
+                "`role` is not a known name",
+                "`role.ID.name` and `.ip` a part of the drill's `roles`",
+            ),
+            (
+                vec![
+                    (declared.0, declared.1.clone()),
+                    faulty("fault = [{ node = \"@bd\", run = \"true\" }]"),
+                ],
+                "drill `extra` has no role `bd`",
+                "did you mean `db`? roles: db",
+            ),
+            (
+                vec![
+                    (declared.0, declared.1.clone()),
+                    faulty("fault = [{ node = \"client\", run = \"echo {{ role.dbb.ip }}\" }]"),
+                ],
+                "`role.dbb` is undefined: `role` has `db`",
+                "role.ID.name",
+            ),
+        ] {
+            extra_drill_edits(&edits, "fault = ", Some((what, help)));
+        }
+        for (bad, what, help) in [
+            (
+                role.replace(
+                    "}]",
+                    "}, { id = \"db\", among = [\"client\"], run = \"true\", stdout = \"^$\" }]",
+                ),
+                "role `db` appears twice in drill `extra` (also roles[0])",
+                "its own id",
+            ),
+            (
+                role.replace("[\"client\"]", "[\"pg-9\"]"),
+                "drill `extra` names no node `pg-9`",
+                "",
+            ),
+            (
+                role.replace("\"^$\"", "\"(\""),
+                "not a valid regex",
+                "e.g. `^f$`",
+            ),
+            (
+                role.replace("[\"client\"]", "[]"),
+                "role `db` has no candidates: `among` is empty",
+                "list the nodes",
+            ),
+            (
+                role.replace("run = \"true\"", "run = \"{{ role.db.ip }}\""),
+                "`role` is not a known name",
+                "(not in a role's own `run`)",
+            ),
+            (
+                role.replace("among", "amongst"),
+                "unknown field `amongst`",
+                "did you mean `among`?",
+            ),
+        ] {
+            extra_drill_edits(
+                &[(runs, format!("{bad}{runs}"))],
+                "roles = ",
+                Some((what, help)),
+            );
+        }
     }
 
     #[test]

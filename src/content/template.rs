@@ -3,8 +3,8 @@
 //!
 //! Names available: `lab.id`, `lab.name`, `subnet`, `prefix`, `iface`, `vip`,
 //! `node["NAME"].ip` / `.name` / `.role`, `this` (the node a file or command is for), the lab's
-//! own facts as `GROUP.NAME` (its `[facts]`), `secrets.NAME`, `alerts.url`, and in checks
-//! `run_id`. An unknown name is an error, never an empty string.
+//! own facts as `GROUP.NAME` (its `[facts]`), `secrets.NAME`, `alerts.url`, in checks
+//! `run_id`, and in a drill with `roles` each part's node as `role.ID.name` / `.ip`. An unknown name is an error, never an empty string.
 //!
 //! Content may only *look values up*: `{{ name }}`, `{{ name.field }}`, `{{ name["key"] }}`.
 //! Statements (`{% for %}`, `{% macro %}`, `{% include %}`...), filters, calls and operators are
@@ -210,6 +210,23 @@ impl Context {
     pub fn with(&self, name: &'static str, value: impl Serialize) -> Context {
         let mut base = self.base.clone();
         base.insert(name.into(), ser(value));
+        Context { base }
+    }
+
+    /// The same values plus `role`: each part of a drill (`cast`: role id -> node name) as the
+    /// node that plays it, `{{ role.ID.name }}`, `{{ role.ID.ip }}`. A node the lab does not
+    /// have is left out (validation keeps drills from naming one).
+    pub fn with_roles(&self, cast: &BTreeMap<String, String>) -> Context {
+        let nodes = self.base.get("node");
+        let roles: BTreeMap<&str, Value> = cast
+            .iter()
+            .filter_map(|(role, node)| {
+                let v = nodes?.get_item(&Value::from(node.as_str())).ok()?;
+                (!v.is_undefined()).then_some((role.as_str(), v))
+            })
+            .collect();
+        let mut base = self.base.clone();
+        base.insert("role".into(), ser(roles));
         Context { base }
     }
 

@@ -21,11 +21,19 @@ pub(crate) fn steps(lesson: &Lesson, record: &state::LabRecord) -> Vec<StepOutco
             let Some(res) = latest(record, &d.id) else {
                 return StepOutcome::of(&id, &title, vec![never_run(d)]);
             };
-            let checks = res
+            let mut checks: Vec<CheckOutcome> = res
                 .runs
                 .iter()
                 .flat_map(|r| r.verdicts.iter().map(move |v| verdict(d, r, v)))
                 .collect();
+            // A run the lesson has and the result lacks (never run with `--run`) is not passed.
+            for r in d
+                .runs
+                .iter()
+                .filter(|r| !res.runs.iter().any(|x| x.id == r.id))
+            {
+                checks.push(run_never_run(d, &r.id));
+            }
             StepOutcome {
                 note: Some(format!("measured at {}", state::format_time(res.at))),
                 ..StepOutcome::of(&id, &title, checks)
@@ -47,6 +55,25 @@ fn never_run(d: &Drill) -> CheckOutcome {
         message: format!("drill `{}` has not been run on this lab yet", d.id),
         why: "no result recorded".into(),
         hint: Some(format!("run `halab drill {}`", d.id)),
+    })
+}
+
+/// The failed check of a run of a drill with no result yet (the drill ran without it).
+fn run_never_run(d: &Drill, run: &str) -> CheckOutcome {
+    let what = Subject {
+        id: format!("{run}.run"),
+        title: format!("run `{run}` has a result"),
+        command: format!("halab drill {} --run {run}", d.id),
+        expected: "a result of `halab drill`".into(),
+        ..Subject::default()
+    };
+    CheckOutcome::graded(what, false, "not run").failing(Failure {
+        message: format!(
+            "run `{run}` of drill `{}` has not been run on this lab yet",
+            d.id
+        ),
+        why: "no result recorded".into(),
+        hint: Some(format!("run `halab drill {} --run {run}`", d.id)),
     })
 }
 
@@ -78,4 +105,51 @@ fn verdict(d: &Drill, r: &RunResult, v: &Verdict) -> CheckOutcome {
     // The lesson's reason for the limit shows whatever the verdict.
     o.why = v.why.clone().unwrap_or_default();
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_the_result_lacks_fails_with_the_command_that_runs_it() {
+        let catalog = crate::content::Catalog::load().unwrap();
+        let (_, lesson) = catalog.lessons.first().unwrap();
+        let d = lesson.drills.iter().find(|d| d.runs.len() > 1).unwrap();
+        let first = &d.runs[0].id;
+        let kept = super::super::result::DrillResult {
+            drill: d.id.clone(),
+            title: "t".into(),
+            claim: "c".into(),
+            at: 5,
+            runs: vec![RunResult {
+                id: first.clone(),
+                passed: true,
+                ..RunResult::default()
+            }],
+            context: Default::default(),
+            roles: Default::default(),
+            leaves: None,
+            passed: true,
+        };
+        let record = serde_json::json!({
+            "name": "lab", "lesson": lesson.id, "backend": "netns", "created": 0, "phase": "ready",
+            "facts": serde_json::to_value(crate::content::template::Facts::default()).unwrap(),
+            "nodes": {},
+            "drills": { d.id.clone(): serde_json::to_value(kept).unwrap() }
+        });
+        let record: state::LabRecord = serde_json::from_value(record).unwrap();
+        let graded = steps(lesson, &record);
+        let step = graded
+            .iter()
+            .find(|s| s.id == format!("drill:{}", d.id))
+            .unwrap();
+        assert!(!step.passed);
+        let missing: Vec<&str> = step.checks.iter().map(|c| c.id.as_str()).collect();
+        let expected: Vec<String> = d.runs[1..]
+            .iter()
+            .map(|r| format!("{}.run", r.id))
+            .collect();
+        assert_eq!(missing, expected);
+    }
 }

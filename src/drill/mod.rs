@@ -7,12 +7,14 @@
 //! --drills`.
 //!
 //! This file runs a drill (preflight, runs, timeline, samples, measures, the read-back of the
-//! orders); `traffic` runs the request stream and the order stream, `result` holds what was
-//! measured and checks it, `grade` turns results into graded steps, `report` renders them.
+//! orders); `cast` finds which node plays which of the drill's parts, `traffic` runs the request
+//! stream and the order stream, `result` holds what was measured and checks it, `grade` turns
+//! results into graded steps, `report` renders them.
 //!
 //! Must not: name a node, step or command (they are the lesson's), or print results (commands
 //! render them; it only says on stderr what it is doing).
 
+pub(crate) mod cast;
 pub(crate) mod grade;
 pub(crate) mod report;
 pub(crate) mod result;
@@ -47,6 +49,9 @@ pub(crate) struct Options {
     /// Let halab make the moves the drill otherwise waits for the trainee to make (a measure's
     /// `assist`).
     pub assist: bool,
+    /// The drill was cut to some of its runs (`--run`): their results join the runs kept from
+    /// its latest result, so the record still holds one result per run.
+    pub some_runs: bool,
 }
 
 /// Run a shell command on a node (for the drill's own bookkeeping); its output, or an error.
@@ -58,8 +63,9 @@ fn sh(open: &OpenLab, ctx: &Context, nc: &NodeCommand) -> Result<String> {
         .stdout)
 }
 
-/// Whether a drill can run on this lab now; the error says what to do first.
-pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
+/// Whether a drill can run on this lab now, and the drill bound to the nodes that play its
+/// parts; the error says what to do first.
+pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<cast::Cast> {
     let record = open.dir.load()?;
     for step in &drill.requires {
         if !record.step_done(step) {
@@ -72,8 +78,9 @@ pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
             .into());
         }
     }
-    let ctx = open.template_context()?;
-    for p in &drill.ready {
+    let cast = cast::cast(open, drill)?;
+    let ctx = cast.context(&open.template_context()?);
+    for p in &cast.drill.ready {
         let nc = NodeCommand {
             node: p.node.clone(),
             run: p.run.clone(),
@@ -90,13 +97,18 @@ pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
             .into());
         }
     }
-    Ok(())
+    Ok(cast)
 }
 
-/// Run a drill (after `preflight`), keep its result in the lab's record and return it.
-pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
+/// Run a drill (after `preflight`, which found its parts), keep its result in the lab's record
+/// and return it.
+pub(crate) fn run(open: &OpenLab, cast: &cast::Cast, opts: Options) -> Result<DrillResult> {
+    let drill = &cast.drill;
     let _hold = open.dir.lock(&format!("drill {}", drill.id))?;
-    let ctx = open.template_context()?;
+    let ctx = cast.context(&open.template_context()?);
+    for (role, node) in &cast.roles {
+        ui::say(format!("drill `{}`: {node} is the {role}", drill.id));
+    }
     let context = shown(open, drill, &ctx);
     let derived = derived_figures(open, drill, &ctx)?;
     let mut runs = Vec::new();
@@ -119,13 +131,36 @@ pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillR
         passed: runs.iter().all(|r| r.passed),
         runs,
         context,
+        roles: cast.roles.clone(),
         leaves: drill.leaves.as_ref().map(|l| ctx.render(l)).transpose()?,
     };
-    let kept = serde_json::to_value(&result)?;
+    let record = open.dir.load()?;
+    let kept = match latest(&record, &drill.id) {
+        Some(before) if opts.some_runs => joined(before, &result),
+        _ => result.clone(),
+    };
+    let kept = serde_json::to_value(&kept)?;
     open.dir.update("drill", |rec| {
         rec.drills.insert(drill.id.clone(), kept);
     })?;
     Ok(result)
+}
+
+/// The runs of `before` with those of `now` in their place (or after them, when new): what
+/// the record keeps after some runs of a drill ran again.
+fn joined(before: DrillResult, now: &DrillResult) -> DrillResult {
+    let mut runs = before.runs;
+    for r in &now.runs {
+        match runs.iter_mut().find(|o| o.id == r.id) {
+            Some(o) => *o = r.clone(),
+            None => runs.push(r.clone()),
+        }
+    }
+    DrillResult {
+        passed: runs.iter().all(|r| r.passed),
+        runs,
+        ..now.clone()
+    }
 }
 
 /// The settings shown with the results, by title (a command that fails shows its error).
@@ -459,6 +494,35 @@ fn unix_now() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_run_again_take_the_place_of_their_earlier_results() {
+        let run = |id: &str, passed: bool| RunResult {
+            id: id.into(),
+            passed,
+            ..RunResult::default()
+        };
+        let result = |runs: Vec<RunResult>, at: u64| DrillResult {
+            drill: "d".into(),
+            title: "t".into(),
+            claim: "c".into(),
+            at,
+            passed: runs.iter().all(|r| r.passed),
+            runs,
+            context: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            leaves: None,
+        };
+        let before = result(vec![run("a", true), run("b", false)], 1);
+        let j = joined(before.clone(), &result(vec![run("b", true)], 2));
+        let ids: Vec<(&str, bool)> = j.runs.iter().map(|r| (r.id.as_str(), r.passed)).collect();
+        assert_eq!(ids, [("a", true), ("b", true)]);
+        assert!(j.passed);
+        assert_eq!(j.at, 2);
+        let j = joined(before, &result(vec![run("c", true)], 3));
+        assert_eq!(j.runs.len(), 3);
+        assert!(!j.passed);
+    }
 
     #[test]
     fn a_result_kept_in_the_record_reads_back_and_a_foreign_one_counts_as_not_run() {

@@ -91,6 +91,10 @@ fn figures(r: &RunResult) -> Vec<String> {
 pub(crate) fn text(d: &DrillResult) -> String {
     let mut s = format!("{} {}: {}\n", ui::bold("drill"), d.drill, d.title);
     let _ = writeln!(s, "  the chapter: {}", d.claim);
+    if !d.roles.is_empty() {
+        let parts: Vec<String> = d.roles.iter().map(|(r, n)| format!("{r} = {n}")).collect();
+        let _ = writeln!(s, "  parts: {}", parts.join(", "));
+    }
     for r in &d.runs {
         let mark = if r.passed {
             ui::green("✔")
@@ -280,6 +284,7 @@ mod tests {
             at: 0,
             runs: vec![run],
             context: BTreeMap::new(),
+            roles: BTreeMap::new(),
             leaves: None,
             passed: true,
         };

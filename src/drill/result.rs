@@ -559,6 +559,9 @@ pub(crate) struct DrillResult {
     /// Settings that explain the figures, by title.
     #[serde(default)]
     pub context: BTreeMap<String, String>,
+    /// Which node played which of the drill's parts (role id -> node), when it has `roles`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, String>,
     /// What the drill left changed and how to rebuild it.
     #[serde(default)]
     pub leaves: Option<String>,

@@ -60,7 +60,7 @@ fn validate_accepts_the_shipped_content() {
         ])
         .stdout_has("lab `ch32`: 8 nodes on 10.0.0.0/24")
         .stdout_has(
-            "lesson `ch32`: 9 steps, runs on lab `ch32` (checked against its lab and solutions)",
+            "lesson `ch32`: 10 steps, runs on lab `ch32` (checked against its lab and solutions)",
         )
         .run();
 }
@@ -142,6 +142,23 @@ fn commands_without_a_lab_say_how_to_start_one() {
         .stderr_has("there is no lab on this machine")
         .stderr_has("halab start LESSON")
         .stderr_has("halab lessons")
+        .run();
+}
+
+/// `--run RUN` picks a run of one drill: with `all` it is refused before any lab is looked up,
+/// naming the form that works (an unknown RUN of a drill: the lifecycle test, on a real lab).
+#[test]
+fn drill_run_names_one_drill() {
+    Test::new()
+        .args(["drill", "all", "--run", "crash"])
+        .status(2)
+        .stderr_has("`--run crash` picks a run of one drill, not of `all`")
+        .stderr_has("halab drill DRILL --run crash")
+        .run();
+    Test::new()
+        .args(["drill", "--help"])
+        .stdout_has("--run <RUN>")
+        .stdout_has("Run only this run of the drill")
         .run();
 }
 

@@ -68,6 +68,11 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
         "the rows written on the primary before it failed are not on pg-standby",
     ),
     (
+        "rejoin",
+        "old-primary-streams",
+        "pg_stat_replication on pg-standby, the new primary, shows no standby streaming from",
+    ),
+    (
         "review",
         "app-server-dies",
         "with app-01 down, requests through {vip} failed",
@@ -378,6 +383,14 @@ fn lifecycle(t: &Opening, backend: &str) {
             .unwrap()
             .contains("superseded by `promote`")
     );
+    // The old primary is a standby again: `promote`'s "the old primary is down" no longer holds.
+    assert!(
+        step(&all, "promote")["note"]
+            .as_str()
+            .unwrap()
+            .contains("superseded by `rejoin`"),
+        "{all}"
+    );
     assert!(
         step(&all, "review")["note"]
             .as_str()
@@ -405,14 +418,47 @@ fn lifecycle(t: &Opening, backend: &str) {
         assert_eq!(code, 0, "check {round} of nginx-lb in a row fails: {r}");
     }
 
-    // The primary cannot fail over again on a lab past `promote`: the drill says what to do.
-    let o = home.run(&["--lab", "lc", "drill", "db-failover", "--assist"]);
+    // After `rejoin` the primary fails over again, the other way: one quick run of the drill
+    // (no cron wait) finds pg-standby the primary and promotes pg-primary, and puts the pair
+    // back as it found it.
+    let o = home.run(&[
+        "--lab",
+        "lc",
+        "drill",
+        "db-failover",
+        "--run",
+        "lagging-stnadby",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        text(&o.stderr).contains("halab reset --to promote"),
+        text(&o.stderr).contains("did you mean `lagging-standby`?"),
         "{}",
         text(&o.stderr)
     );
+    let (code, d) = drill_json(
+        home,
+        &["db-failover", "--assist", "--run", "lagging-standby"],
+    );
+    assert_eq!(code, 0, "{d}");
+    assert_eq!(d["roles"]["primary"], "pg-standby", "{d}");
+    assert_eq!(d["roles"]["standby"], "pg-primary", "{d}");
+    assert_eq!(d["runs"].as_array().map(Vec::len), Some(1), "{d}");
+    let r = "lagging-standby";
+    assert!(figure(&d, r, "promoted") <= 60.0, "{d}");
+    assert!(figure(&d, r, "streaming_again") <= 60.0, "{d}");
+    assert_eq!(
+        sh(
+            home,
+            "lc",
+            "pg-primary",
+            "sudo -u postgres psql -Atc 'select pg_is_in_recovery()'"
+        ),
+        "t\n"
+    );
+    still_pass(home, &["rejoin", "app-db"], "db-failover the other way");
+    for node in ["pg-primary", "pg-standby"] {
+        assert_eq!(sh(home, "lc", node, "nft list tables"), "", "{node}");
+    }
 
     // reset: the trainee's files are saved, the lab is new again.
     let o = home.run(&["--lab", "lc", "reset"]);
@@ -443,7 +489,7 @@ fn lifecycle(t: &Opening, backend: &str) {
         &pg_conf,
         "pg-standby/var/lib/postgresql/.pgpass",
         "pg-standby/usr/local/bin/health-check-primary.sh",
-        "pg-standby/etc/cron.d/health-check-primary",
+        "pg-primary/etc/cron.d/health-check-primary",
     ] {
         assert!(b.join(f).is_file(), "backup lacks {f}");
     }
