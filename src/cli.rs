@@ -202,6 +202,9 @@ pub(crate) struct DrillArgs {
     /// Let halab make the move a drill waits for you to make (the drill names it while it waits)
     #[arg(long)]
     pub assist: bool,
+    /// Run only this run of the drill (its result replaces that run's in the lab's record)
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -1,5 +1,6 @@
-//! `halab drill NAME|all [--assist] [--format text|json]`: run a lesson's failure drill (or all
-//! of them as the chapter's table) and show the measured figures. Exit 0 when every run met the
+//! `halab drill NAME|all [--assist] [--run RUN] [--format text|json]`: run a lesson's failure
+//! drill (or all of them as the chapter's table; or one run of a drill) and show the measured
+//! figures. Exit 0 when every run met the
 //! lesson's limits, 1 when not.
 
 use anyhow::Result;
@@ -10,6 +11,15 @@ use crate::drill::{self, Options, report};
 use crate::ui::{self, Problem};
 
 pub(crate) fn run(g: &Global, a: DrillArgs) -> Result<i32> {
+    if a.name == "all"
+        && let Some(r) = &a.run
+    {
+        return Err(Problem::new(
+            format!("`--run {r}` picks a run of one drill, not of `all`"),
+            format!("name the drill: `halab drill DRILL --run {r}`"),
+        )
+        .into());
+    }
     let (_hold, open, _catalog, lesson) =
         super::open_held(g.lab.as_ref(), &format!("drill {}", a.name))?;
     let opts = Options { assist: a.assist };
@@ -19,7 +29,7 @@ pub(crate) fn run(g: &Global, a: DrillArgs) -> Result<i32> {
         for d in &lesson.drills {
             // A drill the lab is not ready for is a row of the table, not the end of it.
             let r = match drill::preflight(&open, d) {
-                Ok(()) => drill::run(&open, d, opts)?,
+                Ok(()) => drill::run(&open, d, opts, None)?,
                 Err(e) => {
                     results.push(Err(ui::one_line(&e)));
                     continue;
@@ -56,8 +66,11 @@ pub(crate) fn run(g: &Global, a: DrillArgs) -> Result<i32> {
         )
         .into());
     };
+    if let Some(r) = &a.run {
+        drill::find_run(d, r)?;
+    }
     drill::preflight(&open, d)?;
-    let r = drill::run(&open, d, opts)?;
+    let r = drill::run(&open, d, opts, a.run.as_deref())?;
     match a.format {
         Format::Json => println!("{}", report::json(&r)),
         Format::Text => print!("{}", report::text(&r)),

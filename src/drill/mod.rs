@@ -93,19 +93,48 @@ pub(crate) fn preflight(open: &OpenLab, drill: &Drill) -> Result<()> {
     Ok(())
 }
 
-/// Run a drill (after `preflight`), keep its result in the lab's record and return it.
-pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillResult> {
+/// The run `id` of `drill`; the error names the drill's runs (and the nearest one).
+pub(crate) fn find_run<'d>(drill: &'d Drill, id: &str) -> Result<&'d Run> {
+    if let Some(r) = drill.runs.iter().find(|r| r.id == id) {
+        return Ok(r);
+    }
+    let ids: Vec<&str> = drill.runs.iter().map(|r| r.id.as_str()).collect();
+    let mut hint = format!("runs of drill `{}`: {}", drill.id, ids.join(", "));
+    if let Some(m) = crate::content::diag::did_you_mean(id, ids.iter().copied()) {
+        hint = format!("did you mean `{m}`? ({hint})");
+    }
+    Err(Problem::new(format!("drill `{}` has no run `{id}`", drill.id), hint).into())
+}
+
+/// Run a drill (after `preflight`): every run, or only the run `only`. Keep its result in the
+/// lab's record and return what ran. A single run's result takes the place of that run in the
+/// kept result, so the record holds the latest measurement of every run.
+pub(crate) fn run(
+    open: &OpenLab,
+    drill: &Drill,
+    opts: Options,
+    only: Option<&str>,
+) -> Result<DrillResult> {
     let _hold = open.dir.lock(&format!("drill {}", drill.id))?;
     let ctx = open.template_context()?;
     let context = shown(open, drill, &ctx);
-    let derived = derived_figures(open, drill, &ctx)?;
+    let todo: Vec<&Run> = match only {
+        Some(id) => vec![find_run(drill, id)?],
+        None => drill.runs.iter().collect(),
+    };
+    let derived = derived_figures(open, drill, &todo, &ctx)?;
     let mut runs = Vec::new();
-    for r in &drill.runs {
+    for r in todo {
         ui::say(format!("drill `{}`, run `{}`: {}", drill.id, r.id, r.title));
         let mut result = run_once(open, drill, r, &ctx, opts)
             .with_context(|| format!("drill `{}`, run `{}`", drill.id, r.id))?;
-        for (f, v) in &derived {
-            result.figures.lesson.insert(&f.id, *v);
+        for (f, v) in derived.iter().filter(|(f, _)| f.reported_by(&r.id)) {
+            match v {
+                Ok(v) => result.figures.lesson.insert(&f.id, *v),
+                Err(why) => {
+                    result.derived_absent.insert(f.id.clone(), why.clone());
+                }
+            }
             result.derived_titles.push((f.id.clone(), f.title.clone()));
         }
         result.judge(&r.pass);
@@ -121,11 +150,34 @@ pub(crate) fn run(open: &OpenLab, drill: &Drill, opts: Options) -> Result<DrillR
         context,
         leaves: drill.leaves.as_ref().map(|l| ctx.render(l)).transpose()?,
     };
-    let kept = serde_json::to_value(&result)?;
+    let record = open.dir.load()?;
+    let kept = match (only, latest(&record, &drill.id)) {
+        (Some(_), Some(before)) => merged(drill, before, &result),
+        _ => result.clone(),
+    };
+    let kept = serde_json::to_value(&kept)?;
     open.dir.update("drill", |rec| {
         rec.drills.insert(drill.id.clone(), kept);
     })?;
     Ok(result)
+}
+
+/// The kept result `before` with the runs of `now` in place of its own, in the drill's order
+/// (runs the drill no longer has are left out); measured at `now`'s time.
+fn merged(drill: &Drill, before: DrillResult, now: &DrillResult) -> DrillResult {
+    let mut runs = Vec::new();
+    for r in &drill.runs {
+        let fresh = now.runs.iter().find(|x| x.id == r.id);
+        let old = before.runs.iter().find(|x| x.id == r.id);
+        if let Some(x) = fresh.or(old) {
+            runs.push(x.clone());
+        }
+    }
+    DrillResult {
+        passed: runs.iter().all(|r| r.passed),
+        runs,
+        ..now.clone()
+    }
 }
 
 /// The settings shown with the results, by title (a command that fails shows its error).
@@ -142,20 +194,43 @@ fn shown(open: &OpenLab, drill: &Drill, ctx: &Context) -> BTreeMap<String, Strin
     context
 }
 
-/// The drill's own figures, computed once before the runs from the lab's configuration.
+/// A derived figure: its number, or what its command printed instead (the lab has no such
+/// figure).
+type Derived = std::result::Result<f64, String>;
+
+/// The drill's own figures that `runs` report, computed once before the runs from the lab's
+/// configuration. A command that exits non-zero gives the figure's absence with what it printed;
+/// one that succeeds without printing one number is an error of the lesson.
 fn derived_figures<'d>(
     open: &OpenLab,
     drill: &'d Drill,
+    runs: &[&Run],
     ctx: &Context,
-) -> Result<Vec<(&'d DerivedFigure, f64)>> {
+) -> Result<Vec<(&'d DerivedFigure, Derived)>> {
     let mut derived = Vec::new();
     for f in &drill.figures {
-        let nc = NodeCommand {
-            node: f.node.clone(),
-            run: f.run.clone(),
-        };
-        let out = sh(open, ctx, &nc)
+        if !runs.iter().any(|r| f.reported_by(&r.id)) {
+            continue;
+        }
+        let cmd = ctx.render(&f.run)?;
+        let o = open
+            .backend
+            .node(&f.node)
+            .run(&cmd, crate::backend::node::SCRIPT_TIMEOUT)
             .with_context(|| format!("drill `{}`: figure `{}` on {}", drill.id, f.id, f.node))?;
+        if !o.success() {
+            let said = [o.stdout.trim(), o.stderr.trim()]
+                .into_iter()
+                .find(|t| !t.is_empty())
+                .unwrap_or("its command printed nothing")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            derived.push((f, Err(said)));
+            continue;
+        }
+        let out = o.stdout;
         let value = result::number(&out).with_context(|| {
             format!(
                 "drill `{}`: figure `{}` on {} printed `{}`, not one number",
@@ -165,7 +240,7 @@ fn derived_figures<'d>(
                 out.trim()
             )
         })?;
-        derived.push((f, value));
+        derived.push((f, Ok(value)));
     }
     Ok(derived)
 }
@@ -210,7 +285,7 @@ fn run_once(
                 out.stderr.trim()
             );
         }
-        result.add_requests(&reqs, seen.t_fault);
+        result.add_requests(&reqs, seen.t_fault, seen.held);
     }
     if let (Some(out), Some(o)) = (printed.orders, &drill.orders) {
         let orders = result::orders(&out.stdout, o);
@@ -256,6 +331,8 @@ type Measured = Vec<(String, Option<f64>)>;
 struct Seen {
     /// The fault's Unix time.
     t_fault: f64,
+    /// The Unix times the fault was in place (its commands done) and the repair began.
+    held: (f64, f64),
     /// Each measure's seconds.
     measured: Measured,
     /// Each sample's values, by sample id.
@@ -304,6 +381,7 @@ fn timeline(
         std::thread::sleep(Duration::try_from_secs_f64(more).unwrap_or(Duration::ZERO));
         Ok((faulted, measured))
     })();
+    let t_repair = unix_now();
     stop_orders();
     // A failed read is reported after the repair, so that the lab is put back first.
     let read = match &broken {
@@ -313,7 +391,10 @@ fn timeline(
     let put = put_back(open, r, ctx);
     let (
         Faulted {
-            t_fault, samples, ..
+            t_fault,
+            t_faulted,
+            samples,
+            ..
         },
         mut measured,
     ) = broken?;
@@ -326,6 +407,7 @@ fn timeline(
     std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
     Ok(Seen {
         t_fault,
+        held: (t_faulted, t_repair),
         measured,
         samples,
         read,
@@ -355,6 +437,8 @@ fn put_back(open: &OpenLab, r: &Run, ctx: &Context) -> Result<()> {
 struct Faulted {
     /// The fault's Unix time.
     t_fault: f64,
+    /// The Unix time its commands were done: the fault was in place.
+    t_faulted: f64,
     /// The fault's instant, for the measures' clocks.
     fault_at: Instant,
     /// Each sample's values taken before the fault, by sample id.
@@ -391,6 +475,7 @@ fn sampled_until_fault(open: &OpenLab, r: &Run, ctx: &Context) -> Result<Faulted
             }
             Ok(())
         })();
+        let t_faulted = unix_now();
         let samples = threads
             .into_iter()
             .map(|h| h.join().expect("sampler thread"))
@@ -399,6 +484,7 @@ fn sampled_until_fault(open: &OpenLab, r: &Run, ctx: &Context) -> Result<Faulted
             .collect();
         faulted.map(|()| Faulted {
             t_fault,
+            t_faulted,
             fault_at,
             samples,
         })
@@ -481,5 +567,55 @@ mod tests {
         );
         assert!(latest(&record, "foreign").is_none());
         assert!(latest(&record, "never").is_none());
+    }
+
+    fn lesson_drill() -> Drill {
+        toml::from_str(
+            "id = \"d\"\ntitle = \"t\"\nclaim = \"c\"\n\
+             [[runs]]\nid = \"first\"\ntitle = \"1\"\nfault = [{ node = \"n\", run = \"x\" }]\n\
+             [[runs]]\nid = \"second\"\ntitle = \"2\"\nfault = [{ node = \"n\", run = \"x\" }]\n",
+        )
+        .unwrap()
+    }
+
+    fn result_of(runs: &[(&str, bool)], at: u64) -> DrillResult {
+        DrillResult {
+            drill: "d".into(),
+            title: "t".into(),
+            claim: "c".into(),
+            at,
+            runs: runs
+                .iter()
+                .map(|(id, passed)| RunResult {
+                    id: id.to_string(),
+                    passed: *passed,
+                    ..RunResult::default()
+                })
+                .collect(),
+            context: BTreeMap::new(),
+            leaves: None,
+            passed: runs.iter().all(|r| r.1),
+        }
+    }
+
+    #[test]
+    fn one_run_takes_its_place_in_the_kept_result_and_an_unknown_run_is_named() {
+        let d = lesson_drill();
+        let before = result_of(&[("first", true), ("second", true), ("gone", true)], 1);
+        let kept = merged(&d, before, &result_of(&[("second", false)], 9));
+        let ids: Vec<(&str, bool)> = kept
+            .runs
+            .iter()
+            .map(|r| (r.id.as_str(), r.passed))
+            .collect();
+        assert_eq!(ids, [("first", true), ("second", false)]);
+        assert_eq!((kept.at, kept.passed), (9, false));
+        assert_eq!(find_run(&d, "second").unwrap().id, "second");
+        let e = find_run(&d, "secnod").unwrap_err();
+        let p = e
+            .downcast_ref::<Problem>()
+            .expect("a problem for the trainee");
+        assert_eq!(p.message, "drill `d` has no run `secnod`");
+        assert!(p.hint.starts_with("did you mean `second`?"), "{}", p.hint);
     }
 }

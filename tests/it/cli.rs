@@ -60,7 +60,7 @@ fn validate_accepts_the_shipped_content() {
         ])
         .stdout_has("lab `ch32`: 8 nodes on 10.0.0.0/24")
         .stdout_has(
-            "lesson `ch32`: 9 steps, runs on lab `ch32` (checked against its lab and solutions)",
+            "lesson `ch32`: 10 steps, runs on lab `ch32` (checked against its lab and solutions)",
         )
         .run();
 }
@@ -140,6 +140,24 @@ fn commands_without_a_lab_say_how_to_start_one() {
         .stderr_has("there is no lab on this machine")
         .stderr_has("halab start LESSON")
         .stderr_has("halab lessons")
+        .run();
+}
+
+/// `halab drill DRILL --run RUN` runs one run of a drill (the lifecycle test runs one, and an
+/// unknown run gets a did-you-mean there); `all` has no runs to pick from, and says so before
+/// it looks for a lab.
+#[test]
+fn drill_runs_one_run_of_one_drill() {
+    Test::new()
+        .args(["drill", "--help"])
+        .stdout_has("--run <RUN>")
+        .stdout_has("Run only this run of the drill")
+        .run();
+    Test::new()
+        .args(["drill", "all", "--run", "nginx-died"])
+        .status(2)
+        .stderr_has("error: `--run nginx-died` picks a run of one drill, not of `all`")
+        .stderr_has("hint: name the drill: `halab drill DRILL --run nginx-died`")
         .run();
 }
 
