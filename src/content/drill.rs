@@ -191,8 +191,20 @@ pub struct DerivedFigure {
     pub title: String,
     /// The node the command runs on.
     pub node: String,
-    /// Run with `bash -c` as root (a template); prints one number, in seconds.
+    /// Run with `bash -c` as root (a template); prints one number, in seconds. When the lab
+    /// has no such figure (the setting it derives from is absent) it exits non-zero and prints
+    /// why: the runs report that instead of a number.
     pub run: String,
+    /// The runs that report it, beside their claimed measures (none listed: every run).
+    #[serde(default)]
+    pub runs: Vec<String>,
+}
+
+impl DerivedFigure {
+    /// Whether run `run` reports this figure.
+    pub fn reported_by(&self, run: &str) -> bool {
+        self.runs.is_empty() || self.runs.iter().any(|r| r == run)
+    }
 }
 
 /// What a drill waits for the trainee to do, and what halab runs instead when asked to
@@ -301,6 +313,8 @@ pub const STREAM_FIGURES: &[&str] = &[
     "worst_ms",
     "p50_ms",
     "read_outage_s",
+    "during_fault",
+    "failed_during_fault",
     "writes",
     "acknowledged",
     "writes_failed",
@@ -557,6 +571,23 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
                 format!("figure `{}` is also a measure of run `{}`", f.id, r.id),
                 Some("give the figure and the measure different ids".into()),
             );
+        }
+        for (ri, run) in f.runs.iter().enumerate() {
+            if !d.runs.iter().any(|r| &r.id == run) {
+                let ids: Vec<&str> = d.runs.iter().map(|r| r.id.as_str()).collect();
+                let mut hint = format!("runs of drill `{}`: {}", d.id, ids.join(", "));
+                if let Some(m) = super::diag::did_you_mean(run, ids.iter().copied()) {
+                    hint = format!("did you mean `{m}`? ({hint})");
+                }
+                doc.error(
+                    &dp.key("figures").index(i).key("runs").index(ri),
+                    format!(
+                        "figure `{}` names run `{run}`, which drill `{}` does not have",
+                        f.id, d.id
+                    ),
+                    Some(hint),
+                );
+            }
         }
     }
     let mut run_ids = Ids::new("runs", "give each run of a drill its own id");

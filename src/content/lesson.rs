@@ -803,7 +803,12 @@ fn check_drill_runs(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             .iter()
             .copied()
             .chain(run.measure.iter().map(|m| m.id.as_str()))
-            .chain(d.figures.iter().map(|f| f.id.as_str()))
+            .chain(
+                d.figures
+                    .iter()
+                    .filter(|f| f.reported_by(&run.id))
+                    .map(|f| f.id.as_str()),
+            )
             .chain(run.samples.iter().map(|x| x.id.as_str()))
             .chain(medians.iter().map(String::as_str))
             .collect();
@@ -1188,12 +1193,29 @@ mod tests {
             "figure `moved` is also a measure of run `graceful`",
             "different ids",
         );
-        // A threshold may hold a drill's own figure.
+        // A threshold may hold a drill's own figure, in a run that reports it.
+        let crash_end = "{ figure = \"back\", max = 5.0, why = \"lb-01 needs the higher priority to take the address back\" },\n]\n\n# The failure";
         let (_, p) = real_with(
-            "{ figure = \"back\", max = 5.0, why = \"lb-01 needs the higher priority to take the address back\" },\n]\n\n[[drills]]",
-            "{ figure = \"vrrp_s\", max = 5.0 },\n]\n\n[[drills]]",
+            crash_end,
+            "{ figure = \"vrrp_s\", max = 5.0 },\n]\n\n# The failure",
         );
         assert!(p.is_empty(), "{p:#?}");
+        let died_end = "{ figure = \"back\", max = 10.0, why = \"lb-01 takes the address back once its check has passed `rise` times in a row, with the higher priority\" },\n]\n\n[[drills]]";
+        broken(
+            died_end,
+            "{ figure = \"vrrp_s\", max = 5.0 },\n]\n\n[[drills]]",
+            "{ figure = \"vrrp_s\", max = 5.0 },",
+            "no figure `vrrp_s` in run `nginx-died`",
+            "track_s",
+        );
+        // A figure names the runs that report it: runs the drill has.
+        broken(
+            "runs = [\"nginx-died\"]",
+            "runs = [\"nginx-dide\"]",
+            "{ id = \"track_s\"",
+            "figure `track_s` names run `nginx-dide`, which drill `lb-failover` does not have",
+            "did you mean `nginx-died`?",
+        );
         broken(
             "assist = { label =",
             "assist = { lable =",

@@ -110,14 +110,21 @@ pub(crate) fn run(open: &OpenLab, cast: &cast::Cast, opts: Options) -> Result<Dr
         ui::say(format!("drill `{}`: {node} is the {role}", drill.id));
     }
     let context = shown(open, drill, &ctx);
-    let derived = derived_figures(open, drill, &ctx)?;
+    // (With `--run`, the drill here holds that run only.)
+    let todo: Vec<&Run> = drill.runs.iter().collect();
+    let derived = derived_figures(open, drill, &todo, &ctx)?;
     let mut runs = Vec::new();
-    for r in &drill.runs {
+    for r in todo {
         ui::say(format!("drill `{}`, run `{}`: {}", drill.id, r.id, r.title));
         let mut result = run_once(open, drill, r, &ctx, opts)
             .with_context(|| format!("drill `{}`, run `{}`", drill.id, r.id))?;
-        for (f, v) in &derived {
-            result.figures.lesson.insert(&f.id, *v);
+        for (f, v) in derived.iter().filter(|(f, _)| f.reported_by(&r.id)) {
+            match v {
+                Ok(v) => result.figures.lesson.insert(&f.id, *v),
+                Err(why) => {
+                    result.derived_absent.insert(f.id.clone(), why.clone());
+                }
+            }
             result.derived_titles.push((f.id.clone(), f.title.clone()));
         }
         result.judge(&r.pass);
@@ -177,20 +184,43 @@ fn shown(open: &OpenLab, drill: &Drill, ctx: &Context) -> BTreeMap<String, Strin
     context
 }
 
-/// The drill's own figures, computed once before the runs from the lab's configuration.
+/// A derived figure: its number, or what its command printed instead (the lab has no such
+/// figure).
+type Derived = std::result::Result<f64, String>;
+
+/// The drill's own figures that `runs` report, computed once before the runs from the lab's
+/// configuration. A command that exits non-zero gives the figure's absence with what it printed;
+/// one that succeeds without printing one number is an error of the lesson.
 fn derived_figures<'d>(
     open: &OpenLab,
     drill: &'d Drill,
+    runs: &[&Run],
     ctx: &Context,
-) -> Result<Vec<(&'d DerivedFigure, f64)>> {
+) -> Result<Vec<(&'d DerivedFigure, Derived)>> {
     let mut derived = Vec::new();
     for f in &drill.figures {
-        let nc = NodeCommand {
-            node: f.node.clone(),
-            run: f.run.clone(),
-        };
-        let out = sh(open, ctx, &nc)
+        if !runs.iter().any(|r| f.reported_by(&r.id)) {
+            continue;
+        }
+        let cmd = ctx.render(&f.run)?;
+        let o = open
+            .backend
+            .node(&f.node)
+            .run(&cmd, crate::backend::node::SCRIPT_TIMEOUT)
             .with_context(|| format!("drill `{}`: figure `{}` on {}", drill.id, f.id, f.node))?;
+        if !o.success() {
+            let said = [o.stdout.trim(), o.stderr.trim()]
+                .into_iter()
+                .find(|t| !t.is_empty())
+                .unwrap_or("its command printed nothing")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            derived.push((f, Err(said)));
+            continue;
+        }
+        let out = o.stdout;
         let value = result::number(&out).with_context(|| {
             format!(
                 "drill `{}`: figure `{}` on {} printed `{}`, not one number",
@@ -200,7 +230,7 @@ fn derived_figures<'d>(
                 out.trim()
             )
         })?;
-        derived.push((f, value));
+        derived.push((f, Ok(value)));
     }
     Ok(derived)
 }
@@ -245,7 +275,7 @@ fn run_once(
                 out.stderr.trim()
             );
         }
-        result.add_requests(&reqs, seen.t_fault);
+        result.add_requests(&reqs, seen.t_fault, seen.held);
     }
     if let (Some(out), Some(o)) = (printed.orders, &drill.orders) {
         let orders = result::orders(&out.stdout, o);
@@ -291,6 +321,8 @@ type Measured = Vec<(String, Option<f64>)>;
 struct Seen {
     /// The fault's Unix time.
     t_fault: f64,
+    /// The Unix times the fault was in place (its commands done) and the repair began.
+    held: (f64, f64),
     /// Each measure's seconds.
     measured: Measured,
     /// Each sample's values, by sample id.
@@ -339,6 +371,7 @@ fn timeline(
         std::thread::sleep(Duration::try_from_secs_f64(more).unwrap_or(Duration::ZERO));
         Ok((faulted, measured))
     })();
+    let t_repair = unix_now();
     stop_orders();
     // A failed read is reported after the repair, so that the lab is put back first.
     let read = match &broken {
@@ -348,7 +381,10 @@ fn timeline(
     let put = put_back(open, r, ctx);
     let (
         Faulted {
-            t_fault, samples, ..
+            t_fault,
+            t_faulted,
+            samples,
+            ..
         },
         mut measured,
     ) = broken?;
@@ -361,6 +397,7 @@ fn timeline(
     std::thread::sleep(Duration::try_from_secs_f64(r.settle_s).unwrap_or(Duration::ZERO));
     Ok(Seen {
         t_fault,
+        held: (t_faulted, t_repair),
         measured,
         samples,
         read,
@@ -390,6 +427,8 @@ fn put_back(open: &OpenLab, r: &Run, ctx: &Context) -> Result<()> {
 struct Faulted {
     /// The fault's Unix time.
     t_fault: f64,
+    /// The Unix time its commands were done: the fault was in place.
+    t_faulted: f64,
     /// The fault's instant, for the measures' clocks.
     fault_at: Instant,
     /// Each sample's values taken before the fault, by sample id.
@@ -426,6 +465,7 @@ fn sampled_until_fault(open: &OpenLab, r: &Run, ctx: &Context) -> Result<Faulted
             }
             Ok(())
         })();
+        let t_faulted = unix_now();
         let samples = threads
             .into_iter()
             .map(|h| h.join().expect("sampler thread"))
@@ -434,6 +474,7 @@ fn sampled_until_fault(open: &OpenLab, r: &Run, ctx: &Context) -> Result<Faulted
             .collect();
         faulted.map(|()| Faulted {
             t_fault,
+            t_faulted,
             fault_at,
             samples,
         })

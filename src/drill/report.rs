@@ -31,6 +31,12 @@ fn figures(r: &RunResult) -> Vec<String> {
         }
         lines.push(l);
     }
+    if let (Some(q), Some((a, b))) = (&f.requests, r.held_between) {
+        lines.push(format!(
+            "while the fault held (+{a:.2} s to +{b:.2} s): {} of {} requests failed",
+            q.failed_during_fault, q.during_fault
+        ));
+    }
     if let Some(q) = &f.requests
         && q.read_outage_s > 0.0
     {
@@ -74,17 +80,33 @@ fn figures(r: &RunResult) -> Vec<String> {
         let derived: String = if r.claims.contains_key(id) {
             r.derived_titles
                 .iter()
-                .filter_map(|(fid, t)| Some(format!(", {t} {}", secs(f.lesson.get(fid)?))))
+                .filter_map(
+                    |(fid, t)| match (f.lesson.get(fid), r.derived_absent.get(fid)) {
+                        (Some(v), _) => Some(format!(", {t} {}", secs(v))),
+                        (None, Some(why)) => Some(format!(", {t}: none ({why})")),
+                        (None, None) => None,
+                    },
+                )
                 .collect()
         } else {
             String::new()
         };
         match f.lesson.get(id) {
             Some(v) => lines.push(format!("{title}: {}{claim}{derived}", secs(v))),
-            None => lines.push(format!("{title}: did not happen within the limit{claim}")),
+            None => lines.push(format!(
+                "{title}: did not happen within {}{claim}{derived}",
+                within(r, id)
+            )),
         }
     }
     lines
+}
+
+/// How long a measure waited: its limit, or "the limit" in results kept before limits were.
+fn within(r: &RunResult, id: &str) -> String {
+    r.limits
+        .get(id)
+        .map_or_else(|| "the limit".to_string(), |l| secs(*l))
 }
 
 /// One drill's result for people.
@@ -142,7 +164,7 @@ fn measured(r: &RunResult) -> String {
     for (id, title) in &r.measure_titles {
         match r.figures.lesson.get(id) {
             Some(v) => parts.push(format!("{title} {}", secs(v))),
-            None => parts.push(format!("{title}: no")),
+            None => parts.push(format!("{title}: not within {}", within(r, id))),
         }
     }
     parts.join(", ")
@@ -261,6 +283,8 @@ mod tests {
                 worst_ms: 3007.0,
                 p50_ms: 1.0,
                 read_outage_s: 4.0,
+                during_fault: 80,
+                failed_during_fault: 21,
             }),
             ..Figures::default()
         };
@@ -359,5 +383,63 @@ mod tests {
             one.contains("failures from +0.05 s to +4.05 s after the fault"),
             "{one}"
         );
+    }
+
+    #[test]
+    fn a_measure_that_never_held_says_how_long_it_waited_and_an_absent_figure_says_why() {
+        let run = RunResult {
+            id: "died".into(),
+            title: "the service died".into(),
+            figures: Figures {
+                requests: Some(RequestFigures {
+                    requests: 200,
+                    failed: 160,
+                    during_fault: 160,
+                    failed_during_fault: 160,
+                    ..RequestFigures::default()
+                }),
+                ..Figures::default()
+            },
+            timed_out: vec!["moved".into()],
+            limits: BTreeMap::from([("moved".to_string(), 8.0)]),
+            held_between: Some((0.01, 8.05)),
+            claims: BTreeMap::from([("moved".to_string(), 3.0)]),
+            measure_titles: vec![("moved".into(), "address on the backup after".into())],
+            derived_titles: vec![("check_s".into(), "the check's own figure".into())],
+            derived_absent: BTreeMap::from([(
+                "check_s".to_string(),
+                "no check in the configuration".to_string(),
+            )]),
+            ..RunResult::default()
+        };
+        let d = DrillResult {
+            drill: "d".into(),
+            title: "it dies".into(),
+            claim: "it moves in 3 seconds".into(),
+            at: 0,
+            runs: vec![run],
+            context: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            leaves: None,
+            passed: false,
+        };
+        let one = text(&d);
+        assert!(
+            one.contains("while the fault held (+0.01 s to +8.05 s): 160 of 160 requests failed"),
+            "{one}"
+        );
+        assert!(
+            one.contains(
+                "address on the backup after: did not happen within 8.00 s  (the chapter: 3.00 s), the check's own figure: none (no check in the configuration)"
+            ),
+            "{one}"
+        );
+        let titles = vec![(d.title.clone(), d.claim.clone())];
+        let t = table(&[Ok(d)], &titles, false, None);
+        assert!(
+            t.contains("address on the backup after: not within 8.00 s"),
+            "{t}"
+        );
+        assert!(t.contains(" 160/200 "), "{t}");
     }
 }

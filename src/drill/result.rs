@@ -52,6 +52,13 @@ pub(crate) struct RequestFigures {
     /// in results kept before it was measured).
     #[serde(default)]
     pub read_outage_s: f64,
+    /// Requests sent while the fault held: from the moment it was in place until the repair
+    /// began (0 in results kept before it was counted).
+    #[serde(default, deserialize_with = "count")]
+    pub during_fault: u64,
+    /// Of those, the requests that failed.
+    #[serde(default, deserialize_with = "count")]
+    pub failed_during_fault: u64,
 }
 
 /// How an order ended, as a client can know it.
@@ -363,6 +370,8 @@ impl Figures {
             "worst_ms" => q.map(|q| q.worst_ms),
             "p50_ms" => q.map(|q| q.p50_ms),
             "read_outage_s" => q.map(|q| q.read_outage_s),
+            "during_fault" => q.map(|q| q.during_fault as f64),
+            "failed_during_fault" => q.map(|q| q.failed_during_fault as f64),
             "writes" => w.map(|w| w.writes as f64),
             "acknowledged" => w.map(|w| w.acknowledged as f64),
             "writes_failed" => w.map(|w| w.writes_failed as f64),
@@ -398,6 +407,10 @@ pub(crate) struct RunResult {
     /// Titles of the drill's own figures, by id, shown beside the chapter's claims.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub derived_titles: Vec<(String, String)>,
+    /// The drill's own figures this lab does not have, by id: what their command printed
+    /// instead of a number (e.g. the setting they derive from is absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub derived_absent: BTreeMap<String, String>,
     /// What a lost order means, shown with the count (the drill's `orders.lost_means`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writes_note: Option<String>,
@@ -407,6 +420,12 @@ pub(crate) struct RunResult {
     /// Measures whose condition did not hold within their limit.
     #[serde(default)]
     pub timed_out: Vec<String>,
+    /// Each measure's limit in seconds, by measure id (what "did not happen" waited for).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, f64>,
+    /// Seconds after the fault at which it was in place and at which the repair began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_between: Option<(f64, f64)>,
     /// Seconds after the fault of the first and last failed request.
     #[serde(default)]
     pub failed_between: Option<(f64, f64)>,
@@ -442,6 +461,11 @@ impl RunResult {
                 .iter()
                 .map(|m| (m.id.clone(), m.title.clone()))
                 .collect(),
+            limits: r
+                .measure
+                .iter()
+                .map(|m| (m.id.clone(), m.limit_s))
+                .collect(),
             writes_note: d.orders.as_ref().and_then(|w| w.lost_means.clone()),
             sample_titles: r
                 .samples
@@ -462,9 +486,14 @@ impl RunResult {
         }
     }
 
-    /// The stream's figures from its requests (`t_fault`: the fault's Unix time).
-    pub(crate) fn add_requests(&mut self, reqs: &[Request], t_fault: f64) {
+    /// The stream's figures from its requests (`t_fault`: the fault's Unix time; `held`: the
+    /// Unix times the fault was in place and the repair began).
+    pub(crate) fn add_requests(&mut self, reqs: &[Request], t_fault: f64, held: (f64, f64)) {
         let failed: Vec<&Request> = reqs.iter().filter(|r| !r.ok).collect();
+        let during: Vec<&Request> = reqs
+            .iter()
+            .filter(|r| r.t >= held.0 && r.t < held.1)
+            .collect();
         let mut ms: Vec<f64> = reqs.iter().map(|r| r.ms).collect();
         ms.sort_by(|a, b| a.total_cmp(b));
         let figures = RequestFigures {
@@ -473,7 +502,10 @@ impl RunResult {
             worst_ms: ms.last().copied().unwrap_or_default(),
             p50_ms: median(&ms),
             read_outage_s: longest_outage(reqs.iter().map(|r| (r.t, r.ms, r.ok))),
+            during_fault: during.len() as u64,
+            failed_during_fault: during.iter().filter(|r| !r.ok).count() as u64,
         };
+        self.held_between = Some((held.0 - t_fault, held.1 - t_fault));
         if let (Some(first), Some(last)) = (failed.first(), failed.last()) {
             let from = first.t - t_fault;
             let to = last.t + last.ms / 1000.0 - t_fault;
@@ -583,6 +615,8 @@ mod tests {
                 worst_ms: 3007.0,
                 p50_ms: 1.5,
                 read_outage_s: 4.0,
+                during_fault: 80,
+                failed_during_fault: 20,
             }),
             orders: Some(OrderFigures {
                 writes: 12,
@@ -698,10 +732,17 @@ mod tests {
             req(105.0, 4.0, true),
         ];
         let mut r = RunResult::default();
-        r.add_requests(&reqs, 100.5);
+        r.add_requests(&reqs, 100.5, (100.6, 105.0));
         let f = r.figures.requests.as_ref().unwrap();
         assert_eq!((f.requests, f.failed, f.worst_ms), (4, 2, 3000.0));
         assert_eq!(r.failed_between, Some((0.5, 4.0)));
+        // Sent while the fault held (from 100.6, before the repair at 105): two, both failed.
+        assert_eq!((f.during_fault, f.failed_during_fault), (2, 2));
+        let (from, to) = r.held_between.unwrap();
+        assert!(
+            (from - 0.1).abs() < 1e-9 && (to - 4.5).abs() < 1e-9,
+            "{from} {to}"
+        );
         assert_eq!(r.first_error.as_deref(), Some("timed out"));
     }
 

@@ -60,7 +60,7 @@ fn validate_accepts_the_shipped_content() {
         ])
         .stdout_has("lab `ch32`: 8 nodes on 10.0.0.0/24")
         .stdout_has(
-            "lesson `ch32`: 10 steps, runs on lab `ch32` (checked against its lab and solutions)",
+            "lesson `ch32`: 11 steps, runs on lab `ch32` (checked against its lab and solutions)",
         )
         .run();
 }

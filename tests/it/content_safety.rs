@@ -86,7 +86,7 @@ fn a_fifo_in_labs_is_one_problem_and_never_blocks() {
     );
     // The other files are still checked.
     assert!(r.stdout.contains("lab `ch32`: 8 nodes"), "{}", r.stdout);
-    assert!(r.stdout.contains("lesson `ch32`: 10 steps"), "{}", r.stdout);
+    assert!(r.stdout.contains("lesson `ch32`: 11 steps"), "{}", r.stdout);
     // Every command that loads content refuses it too, and says where.
     let r = Test::new()
         .env("HALAB_CONTENT", dir.path())

@@ -43,6 +43,11 @@ const FRESH_FAILURES: &[(&str, &str, &str)] = &[
         "lb-01 does not hold the floating IP {vip}",
     ),
     (
+        "keepalived-track",
+        "master-while-nginx-runs",
+        "lb-01 does not hold the floating IP {vip} while its nginx runs",
+    ),
+    (
         "pg-primary",
         "settings",
         "the running primary's settings do not allow a standby yet",
@@ -202,6 +207,18 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
         assert_eq!(figure(&d, r, "lost"), 0.0, "{r}: {d}");
         assert_eq!(figure(&d, r, "unexpected"), 0.0, "{r}: {d}");
     }
+    // nginx dies alone, keepalived lives on: with step keepalived-track's tracking the address
+    // moves within 5 s, beside interval x fall from lb-01's own keepalived.conf (1 s x 2).
+    let r = "nginx-died";
+    assert!(figure(&d, r, "moved") <= 5.0, "{d}");
+    assert_eq!(figure(&d, r, "track_s"), 2.0, "{d}");
+    assert!(figure(&d, r, "back") <= 10.0, "{d}");
+    assert_eq!(figure(&d, r, "lost"), 0.0, "{d}");
+    assert!(
+        figure(&d, r, "failed_during_fault") < figure(&d, r, "during_fault"),
+        "{d}"
+    );
+    nginx_died_without_tracking(home);
     let st: Value =
         serde_json::from_str(&home.ok(&["--lab", "lc", "status", "--format", "json"])).unwrap();
     assert_eq!(
@@ -275,6 +292,73 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     for node in ["pg-standby", "app-01"] {
         assert_eq!(sh(home, "lc", node, "nft list tables"), "", "{node}");
     }
+}
+
+/// keepalived's own view of its configuration on lb-01 (its data dump).
+fn keepalived_data(home: &Home) -> String {
+    sh(
+        home,
+        "lc",
+        "lb-01",
+        r#"rm -f /tmp/keepalived.data; kill -s "$(keepalived --signum=DATA)" "$(cat /run/keepalived.pid)"; for i in $(seq 40); do [ -s /tmp/keepalived.data ] && break; sleep 0.05; done; cat /tmp/keepalived.data"#,
+    )
+}
+
+/// The chapter's configuration (step keepalived's solution again): nginx on lb-01 dies and the
+/// run reports the truth, the floating IP never moved and every request in the hold failed,
+/// naming the missing `track_script`. Then the tracking again, and the run passes again (the
+/// record keeps the latest result of each run for `check --drills`).
+fn nginx_died_without_tracking(home: &Home) {
+    home.ok(&["--lab", "lc", "solve", "--step", "keepalived"]);
+    let conf = sh(home, "lc", "lb-01", "cat /etc/keepalived/keepalived.conf");
+    assert!(!conf.contains("vrrp_script"), "{conf}");
+    let data = keepalived_data(home);
+    assert!(
+        data.contains("State = MASTER") && !data.contains("VRRP Script"),
+        "keepalived on lb-01 does not run the untracked configuration:\n{data}"
+    );
+    let o = home.run(&["--lab", "lc", "drill", "lb-failover", "--run", "nginx-dide"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("did you mean `nginx-died`?"),
+        "{}",
+        text(&o.stderr)
+    );
+    let (code, d) = drill_json(home, &["lb-failover", "--run", "nginx-died"]);
+    assert_eq!(code, 1, "{d}");
+    assert_eq!(d["runs"].as_array().map(Vec::len), Some(1), "{d}");
+    let r = by_id(&d["runs"], "nginx-died");
+    assert!(r["figures"]["moved"].is_null(), "the address moved: {d}");
+    assert!(r["timed_out"].to_string().contains("\"moved\""), "{d}");
+    let held = figure(&d, "nginx-died", "during_fault");
+    assert!(held >= 100.0, "{d}");
+    assert_eq!(figure(&d, "nginx-died", "failed_during_fault"), held, "{d}");
+    assert!(
+        r["derived_absent"]["track_s"]
+            .as_str()
+            .is_some_and(|w| w.contains("no vrrp_script")),
+        "{d}"
+    );
+    let moved = by_id_figure(&r["verdicts"], "moved");
+    assert_eq!(moved["passed"], false, "{d}");
+    assert!(
+        moved["why"].as_str().unwrap().contains("track_script"),
+        "{d}"
+    );
+    home.ok(&["--lab", "lc", "solve", "--step", "keepalived-track"]);
+    let data = keepalived_data(home);
+    assert!(data.contains("VRRP Script = chk_nginx"), "{data}");
+    let (code, d) = drill_json(home, &["lb-failover", "--run", "nginx-died"]);
+    assert_eq!(code, 0, "{d}");
+    assert!(figure(&d, "nginx-died", "moved") <= 5.0, "{d}");
+}
+
+/// The verdict on `figure` among a run's verdicts.
+fn by_id_figure<'a>(verdicts: &'a Value, figure: &str) -> &'a Value {
+    verdicts
+        .as_array()
+        .and_then(|v| v.iter().find(|x| x["figure"] == figure))
+        .unwrap_or_else(|| panic!("no verdict on {figure}: {verdicts}"))
 }
 
 fn node_address(status: &Value, node: &str) -> String {
@@ -662,6 +746,48 @@ systemctl restart keepalived"#
     );
     home.ok(&["--lab", "cm", "solve", "--step", "keepalived"]);
 
+    // keepalived-track: a vrrp_script running `pidof nginx` fails whatever runs (on Debian pidof
+    // is killall5): lb-01 sits in FAULT state with nginx up, and the step says pidof.
+    home.ok(&["--lab", "cm", "solve", "--step", "keepalived-track"]);
+    sh(
+        home,
+        "cm",
+        "lb-01",
+        r##"sed -i 's#"/usr/bin/pgrep -x nginx"#"pidof nginx"#' /etc/keepalived/keepalived.conf && grep -q 'pidof nginx' /etc/keepalived/keepalived.conf && systemctl restart keepalived"##,
+    );
+    let (code, r) = check_json(home, "cm", Some("keepalived-track"));
+    assert_eq!(code, 1, "{r}");
+    let c = check(&r, "keepalived-track", "master-while-nginx-runs");
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(c["message"].as_str().unwrap().contains("pidof"), "{c}");
+    assert!(c["output"].as_str().unwrap().contains("killall5"), "{c}");
+    // A check script defined but tracked by no vrrp_instance: nothing watches nginx, the address
+    // stays on lb-01 when it dies, and the step fails there (nginx is put back).
+    sh(
+        home,
+        "cm",
+        "lb-01",
+        r##"sed -i 's#"pidof nginx"#"/usr/bin/pgrep -x nginx"#; /track_script/,/}/d' /etc/keepalived/keepalived.conf && grep -q vrrp_script /etc/keepalived/keepalived.conf && ! grep -q track_script /etc/keepalived/keepalived.conf && systemctl restart keepalived"##,
+    );
+    let (code, r) = check_json(home, "cm", Some("keepalived-track"));
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(
+        check(&r, "keepalived-track", "master-while-nginx-runs")["passed"],
+        true,
+        "{r}"
+    );
+    let c = check(&r, "keepalived-track", "nginx-dies-ip-moves");
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(
+        c["message"].as_str().unwrap().contains("track_script"),
+        "{c}"
+    );
+    assert_eq!(
+        sh(home, "cm", "lb-01", "pgrep -x nginx >/dev/null && echo up"),
+        "up\n",
+        "the step did not put nginx back"
+    );
+
     // A pg_hba line for the wrong address fails pg-primary: no replication from the standby.
     home.ok(&["--lab", "cm", "solve", "--step", "pg-primary"]);
     sh(
@@ -794,7 +920,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         .env_remove("NO_COLOR")
         .args(["--lab", "rt", "start", "ch32"]);
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
-    p.exp_string("Step 1/9").unwrap();
+    p.exp_string("Step 1/10").unwrap();
     p.exp_string("How many days a year may a 99% service be down?")
         .unwrap();
     p.send_line("5").unwrap();
@@ -814,7 +940,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         p.exp_string(&format!("{answer} {unit}\r\n")).unwrap();
     }
     p.exp_string("step `uptime` passed").unwrap();
-    p.exp_string("Step 2/9").unwrap();
+    p.exp_string("Step 2/10").unwrap();
     p.exp_string("Quit (your progress is saved)").unwrap();
     // Keys sent before the menu switches the terminal to raw mode would be lost in line mode.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -832,7 +958,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
     let o = home.run(&["--lab", "rt", "start", "ch32"]);
     assert!(o.status.success());
     assert!(
-        text(&o.stdout).contains("Step 2/9 · nginx-lb"),
+        text(&o.stdout).contains("Step 2/10 · nginx-lb"),
         "{}",
         text(&o.stdout)
     );
@@ -883,7 +1009,7 @@ fn after_a_node_shell_the_runner_still_owns_the_terminal() {
     let halab = assert_cmd::cargo::cargo_bin!("halab");
     p.send_line(&format!("{} --lab tty start ch32", halab.display()))
         .unwrap();
-    expect(&mut p, "Step 2/9");
+    expect(&mut p, "Step 2/10");
     expect(&mut p, "Quit (your progress is saved)");
     // The menu: check, hint, then a shell on each of the step's nodes; the first is lb-01.
     let key = |p: &mut rexpect::session::PtySession, k: &str| {
