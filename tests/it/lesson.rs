@@ -920,7 +920,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         .env_remove("NO_COLOR")
         .args(["--lab", "rt", "start", "ch32"]);
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
-    p.exp_string("Step 1/10").unwrap();
+    p.exp_string("Step 1/11").unwrap();
     p.exp_string("How many days a year may a 99% service be down?")
         .unwrap();
     p.send_line("5").unwrap();
@@ -940,7 +940,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
         p.exp_string(&format!("{answer} {unit}\r\n")).unwrap();
     }
     p.exp_string("step `uptime` passed").unwrap();
-    p.exp_string("Step 2/10").unwrap();
+    p.exp_string("Step 2/11").unwrap();
     p.exp_string("Quit (your progress is saved)").unwrap();
     // Keys sent before the menu switches the terminal to raw mode would be lost in line mode.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -958,7 +958,7 @@ fn the_runner_asks_the_uptime_questions_on_a_terminal() {
     let o = home.run(&["--lab", "rt", "start", "ch32"]);
     assert!(o.status.success());
     assert!(
-        text(&o.stdout).contains("Step 2/10 · nginx-lb"),
+        text(&o.stdout).contains("Step 2/11 · nginx-lb"),
         "{}",
         text(&o.stdout)
     );
@@ -1009,7 +1009,7 @@ fn after_a_node_shell_the_runner_still_owns_the_terminal() {
     let halab = assert_cmd::cargo::cargo_bin!("halab");
     p.send_line(&format!("{} --lab tty start ch32", halab.display()))
         .unwrap();
-    expect(&mut p, "Step 2/10");
+    expect(&mut p, "Step 2/11");
     expect(&mut p, "Quit (your progress is saved)");
     // The menu: check, hint, then a shell on each of the step's nodes; the first is lb-01.
     let key = |p: &mut rexpect::session::PtySession, k: &str| {
