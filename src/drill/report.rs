@@ -55,6 +55,15 @@ fn figures(r: &RunResult) -> Vec<String> {
             w.lost, w.recovered, w.unexpected, w.duplicates
         ));
     }
+    for (id, title) in &r.read_titles {
+        let n = r.history.reads.get(id).map_or(0, Vec::len);
+        lines.push(format!("{title}: {n} of this run's orders"));
+    }
+    for (id, title) in &r.difference_titles {
+        if let Some(v) = f.lesson.get(id) {
+            lines.push(format!("{title}: {v:.0}"));
+        }
+    }
     for (id, title) in &r.sample_titles {
         let median = format!("{id}{MEDIAN_SUFFIX}");
         match (f.lesson.get(id), f.lesson.get(&median)) {
@@ -132,13 +141,19 @@ pub(crate) fn text(d: &DrillResult) -> String {
     s
 }
 
-/// The lesson's own figures of a run (its measures), for the chapter's table.
+/// The lesson's own figures of a run (its measures, then the differences between its reads),
+/// for the chapter's table.
 fn measured(r: &RunResult) -> String {
     let mut parts = Vec::new();
     for (id, title) in &r.measure_titles {
         match r.figures.lesson.get(id) {
             Some(v) => parts.push(format!("{title} {}", secs(v))),
             None => parts.push(format!("{title}: no")),
+        }
+    }
+    for (id, title) in &r.difference_titles {
+        if let Some(v) = r.figures.lesson.get(id) {
+            parts.push(format!("{title} {v:.0}"));
         }
     }
     parts.join(", ")
