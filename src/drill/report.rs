@@ -358,6 +358,18 @@ mod tests {
             "{one}"
         );
         assert!(one.contains("read back: 2 lost, 0 recovered"), "{one}");
+        // A run's own reads and the differences between them: in the text and the table.
+        let mut two = with_orders.clone();
+        let r = &mut two.runs[0];
+        r.figures.lesson.insert("only_a", 47.0);
+        r.difference_titles = vec![("only_a".into(), "orders on a only".into())];
+        r.read_titles = vec![("a".into(), "on a".into())];
+        r.history.reads = BTreeMap::from([("a".to_string(), vec!["x-1".to_string()])]);
+        let one = text(&two);
+        assert!(one.contains("    on a: 1 of this run's orders\n"), "{one}");
+        assert!(one.contains("    orders on a only: 47\n"), "{one}");
+        let t = table(&[Ok(two)], &titles[..1], false, Some(400));
+        assert!(t.contains("orders on a only 47"), "{t}");
         let one = text(&d);
         assert!(
             one.contains(
