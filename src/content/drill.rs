@@ -237,6 +237,10 @@ pub struct Measure {
     pub node: String,
     /// A command (template) that succeeds once the condition holds; tried every 100 ms.
     pub until: String,
+    /// Other nodes on which `until` must succeed in the same try too (e.g. both of two nodes
+    /// hold an address at once).
+    #[serde(default)]
+    pub also_on: Vec<String>,
     #[serde(default)]
     pub from: Since,
     /// Give up after this many seconds.
@@ -247,6 +251,33 @@ pub struct Measure {
     /// A move the trainee makes while this measure waits; `--assist` makes halab make it.
     #[serde(default)]
     pub assist: Option<Assist>,
+}
+
+/// A read of the order ids on one node, named for `differences`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Read {
+    /// Its name in `differences` (and in the run's history).
+    pub id: String,
+    /// How reports name it, e.g. "orders on the old primary".
+    pub title: String,
+    /// The node the command runs on.
+    pub node: String,
+    /// Run with `bash -c` as root (a template); prints the ids present, one per line.
+    pub run: String,
+}
+
+/// A figure: how many of this run's order ids the read `present` found and the read `absent`
+/// did not (only this run's ids count, as in the set checker).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Difference {
+    /// The figure's name in thresholds and reports.
+    pub id: String,
+    /// How reports name it, e.g. "orders on the old primary only".
+    pub title: String,
+    /// The id of the run's read whose ids are counted.
+    pub present: String,
+    /// The id of the run's read in which they are missing.
+    pub absent: String,
 }
 
 /// A figure must stay at or below a limit.
@@ -287,6 +318,14 @@ pub struct Run {
     /// Commands that undo the fault (after a crashed node is back).
     #[serde(default)]
     pub repair: Vec<NodeCommand>,
+    /// More reads of the order ids, each on its own node (e.g. each of two servers that may
+    /// both have taken orders), after the orders stop and before the repair, like the order
+    /// stream's `read`; `differences` compare them.
+    #[serde(default)]
+    pub reads: Vec<Read>,
+    /// Counts of this run's order ids one read found and another did not, each a figure.
+    #[serde(default)]
+    pub differences: Vec<Difference>,
     /// Limits the run must stay within to pass (`halab check --drills`).
     #[serde(default)]
     pub pass: Vec<Threshold>,
@@ -384,6 +423,9 @@ impl Drill {
             for (si, x) in r.samples.iter().enumerate() {
                 out.push((rp.key("samples").index(si).key("run"), &x.run));
             }
+            for (i, x) in r.reads.iter().enumerate() {
+                out.push((rp.key("reads").index(i).key("run"), &x.run));
+            }
             for (mi, m) in r.measure.iter().enumerate() {
                 let mp = rp.key("measure").index(mi);
                 out.push((mp.key("until"), &m.until));
@@ -446,9 +488,15 @@ impl Drill {
             for (si, x) in r.samples.iter().enumerate() {
                 out.push((rp.key("samples").index(si).key("node"), &x.node));
             }
+            for (i, x) in r.reads.iter().enumerate() {
+                out.push((rp.key("reads").index(i).key("node"), &x.node));
+            }
             for (mi, m) in r.measure.iter().enumerate() {
                 let mp = rp.key("measure").index(mi);
                 out.push((mp.key("node"), &m.node));
+                for (i, n) in m.also_on.iter().enumerate() {
+                    out.push((mp.key("also_on").index(i), n));
+                }
                 for (i, c) in m.assist.iter().flat_map(|a| &a.run).enumerate() {
                     out.push((mp.key("assist").key("run").index(i).key("node"), &c.node));
                 }
@@ -610,6 +658,7 @@ pub(super) fn check(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             "write the seconds of traffic before the fault and after, 0 to 600, e.g. `1.0`",
         );
         check_samples(d, r, &rp, doc);
+        check_reads(d, r, &rp, doc);
         let mut measure_ids = Ids::new("measure", "give each measure of a run its own id");
         for (mi, m) in r.measure.iter().enumerate() {
             let mp = rp.key("measure").index(mi);
@@ -747,6 +796,79 @@ fn check_orders(o: &Orders, op: &DocPath, doc: &mut Doc) {
             "the order's body does not carry its id (`{id}`)",
             Some("write `{id}` where the order's id goes, e.g. `id={id}`".into()),
         );
+    }
+}
+
+/// A run's reads and differences: reads only beside an order stream, each id once; each
+/// difference's id once and not the name of another figure of the run, between two different
+/// reads of the run.
+fn check_reads(d: &Drill, r: &Run, rp: &DocPath, doc: &mut Doc) {
+    if d.orders.is_none() && !r.reads.is_empty() {
+        doc.error(
+            &rp.key("reads"),
+            format!(
+                "run `{}` reads order ids, but drill `{}` sends no orders",
+                r.id, d.id
+            ),
+            Some("add `orders = { ... }` to the drill, or drop `reads`".into()),
+        );
+    }
+    let mut ids = Ids::new("reads", "give each read of a run its own id");
+    for (i, x) in r.reads.iter().enumerate() {
+        let twice = format!("read `{}` appears twice in run `{}`", x.id, r.id);
+        ids.once(doc, &rp.key("reads").index(i).key("id"), i, &x.id, twice);
+    }
+    let reads: Vec<&str> = r.reads.iter().map(|x| x.id.as_str()).collect();
+    let mut ids = Ids::new("differences", "give each difference of a run its own id");
+    for (i, x) in r.differences.iter().enumerate() {
+        let xp = rp.key("differences").index(i);
+        let twice = format!("difference `{}` appears twice in run `{}`", x.id, r.id);
+        if ids.once(doc, &xp.key("id"), i, &x.id, twice) {
+            let clash = if STREAM_FIGURES.contains(&x.id.as_str()) {
+                Some("a figure every run reports".to_string())
+            } else if r.measure.iter().any(|m| m.id == x.id) {
+                Some(format!("a measure of run `{}`", r.id))
+            } else if r
+                .samples
+                .iter()
+                .any(|s| s.id == x.id || format!("{}{MEDIAN_SUFFIX}", s.id) == x.id)
+            {
+                Some(format!("a sample's figure of run `{}`", r.id))
+            } else if d.figures.iter().any(|f| f.id == x.id) {
+                Some(format!("a figure of drill `{}`", d.id))
+            } else {
+                None
+            };
+            if let Some(c) = clash {
+                doc.error(
+                    &xp.key("id"),
+                    format!("difference `{}` has the name of {c}", x.id),
+                    Some(format!(
+                        "choose another id; taken: {}",
+                        STREAM_FIGURES.join(", ")
+                    )),
+                );
+            }
+        }
+        for (key, name) in [("present", &x.present), ("absent", &x.absent)] {
+            if !reads.contains(&name.as_str()) {
+                doc.error(
+                    &xp.key(key),
+                    format!("no read `{name}` in run `{}`", r.id),
+                    Some(super::diag::unknown_name_help(name, &reads, "reads", true)),
+                );
+            }
+        }
+        if x.present == x.absent {
+            doc.error(
+                &xp.key("absent"),
+                format!(
+                    "difference `{}` compares read `{}` with itself: it is always 0",
+                    x.id, x.present
+                ),
+                Some("name two different reads in `present` and `absent`".into()),
+            );
+        }
     }
 }
 

@@ -343,6 +343,16 @@ fn lesson_fields(p: &DocPath) -> &'static [&'static str] {
         {
             struct_fields::<super::drill::Sample>()
         }
+        [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_)]
+            if key(a, "drills") && key(b, "runs") && key(c, "reads") =>
+        {
+            struct_fields::<super::drill::Read>()
+        }
+        [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_)]
+            if key(a, "drills") && key(b, "runs") && key(c, "differences") =>
+        {
+            struct_fields::<super::drill::Difference>()
+        }
         [a, Seg::Index(_), b, Seg::Index(_), c, Seg::Index(_), d]
             if key(a, "drills") && key(b, "runs") && key(c, "measure") && key(d, "assist") =>
         {
@@ -811,6 +821,7 @@ fn check_drill_runs(d: &Drill, dp: &DocPath, doc: &mut Doc) {
             )
             .chain(run.samples.iter().map(|x| x.id.as_str()))
             .chain(medians.iter().map(String::as_str))
+            .chain(run.differences.iter().map(|x| x.id.as_str()))
             .collect();
         for (tp, t) in rp.items("pass", &run.pass) {
             if !figures.contains(&t.figure.as_str()) {
@@ -1442,6 +1453,106 @@ mod tests {
             "samples = ",
             "`every_ms` is 0",
             "e.g. `500`",
+        );
+    }
+
+    #[test]
+    fn reads_and_their_differences_name_reads_of_the_run_and_figures_of_their_own() {
+        // A difference is a figure a threshold may name; the real lesson uses both.
+        let drill = "\n[[drills]]\nid = \"extra\"\ntitle = \"t\"\nclaim = \"c\"\n\
+            orders = { node = \"client\", url = \"http://{{ vip }}/orders\", every_ms = 100, timeout_ms = 3000, \
+            read = { node = \"client\", run = \"true\" } }\n\n\
+            [[drills.runs]]\nid = \"r\"\ntitle = \"t\"\nfault = [{ node = \"client\", run = \"true\" }]\n\
+            reads = [{ id = \"a\", title = \"on a\", node = \"client\", run = \"true\" }, \
+            { id = \"b\", title = \"on b\", node = \"lb-01\", run = \"true\" }]\n\
+            differences = [{ id = \"only_a\", title = \"a only\", present = \"a\", absent = \"b\" }]\n\
+            pass = [{ figure = \"only_a\", max = 1e9 }]\n";
+        let good = format!("{REAL}{drill}");
+        assert!(problems(&good).is_empty(), "{:#?}", problems(&good));
+        assert!(REAL.contains("differences = ["));
+        // Without an order stream there are no order ids to read.
+        let start = drill.find("orders = ").unwrap();
+        let end = start + drill[start..].find("\n\n").unwrap();
+        let without = format!("{}{}", &drill[..start], &drill[end..]);
+        let text = format!("{REAL}{without}");
+        let line = REAL.matches('\n').count() + line_of(&without, "reads = ");
+        assert_problem(
+            &problems(&text),
+            FILE,
+            line,
+            "run `r` reads order ids, but drill `extra` sends no orders",
+            "add `orders = { ... }`",
+        );
+    }
+
+    #[test]
+    fn a_difference_between_reads_that_do_not_exist_or_clash_is_an_error() {
+        let at = "pass = [";
+        let reads = "reads = [{ id = \"a\", title = \"on a\", node = \"client\", run = \"true\" }, \
+            { id = \"b\", title = \"on b\", node = \"client\", run = \"true\" }]\n";
+        for (diff, what, help) in [
+            (
+                "{ id = \"only_a\", title = \"t\", present = \"aa\", absent = \"b\" }",
+                "no read `aa` in run `r`",
+                "did you mean `a`?",
+            ),
+            (
+                "{ id = \"only_a\", title = \"t\", present = \"a\", absent = \"c\" }",
+                "no read `c` in run `r`",
+                "reads: a, b",
+            ),
+            (
+                "{ id = \"lost\", title = \"t\", present = \"a\", absent = \"b\" }",
+                "difference `lost` has the name of a figure every run reports",
+                "choose another id",
+            ),
+            (
+                "{ id = \"up\", title = \"t\", present = \"a\", absent = \"b\" }",
+                "difference `up` has the name of a measure of run `r`",
+                "choose another id",
+            ),
+            (
+                "{ id = \"same\", title = \"t\", present = \"a\", absent = \"a\" }",
+                "difference `same` compares read `a` with itself",
+                "two different reads",
+            ),
+            (
+                "{ id = \"d\", title = \"t\", present = \"a\", absnet = \"b\" }",
+                "unknown field `absnet`",
+                "did you mean `absent`?",
+            ),
+        ] {
+            let to = format!("{reads}differences = [{diff}]\n{at}");
+            extra_drill(at, &to, "differences = ", what, help);
+        }
+        let twice = "reads = [{ id = \"a\", title = \"t\", node = \"client\", run = \"true\" }, \
+            { id = \"a\", title = \"t\", node = \"client\", run = \"true\" }]\n";
+        extra_drill(
+            at,
+            &format!("{twice}{at}"),
+            "reads = ",
+            "read `a` appears twice in run `r`",
+            "its own id",
+        );
+        let elsewhere =
+            "reads = [{ id = \"a\", title = \"t\", node = \"lb-09\", run = \"true\" }]\n";
+        extra_drill(
+            at,
+            &format!("{elsewhere}{at}"),
+            "reads = ",
+            "lb-09",
+            "lb-01",
+        );
+    }
+
+    #[test]
+    fn a_measure_holds_on_every_node_it_names() {
+        extra_drill(
+            "until = \"true\", limit_s = 5",
+            "also_on = [\"client\", \"lb-09\"], until = \"true\", limit_s = 5",
+            "also_on",
+            "drill `extra` names no node `lb-09`",
+            "lb-01",
         );
     }
 

@@ -291,6 +291,15 @@ fn run_once(
             .unwrap_or_else(|| Ok(String::new()))
             .with_context(|| format!("reading the orders back on {}", o.read.node))?;
         result.add_orders(orders, &read, &traffic.prefix);
+        let mut reads = BTreeMap::new();
+        for (id, out) in seen.reads {
+            let node = r.reads.iter().find(|x| x.id == id).map(|x| x.node.as_str());
+            let out = out.with_context(|| {
+                format!("read `{id}` of the order ids on {}", node.unwrap_or("?"))
+            })?;
+            reads.insert(id, out);
+        }
+        result.add_reads(&r.reads, &r.differences, &reads, &traffic.prefix);
     }
     Ok(result)
 }
@@ -329,10 +338,12 @@ struct Seen {
     samples: BTreeMap<String, Vec<Sampled>>,
     /// What the order stream's `read` printed (none when the drill sends no orders).
     read: Option<Result<String>>,
+    /// What each of the run's own `reads` printed, by read id (none after a failed fault).
+    reads: Vec<(String, Result<String>)>,
 }
 
 /// The samples, the fault, the measures, the hold; then the order stream stops and its orders
-/// are read back, before the crashed node comes back and before the repair (a repair may
+/// are read back (the order stream's `read`, then the run's own `reads`), before the crashed node comes back and before the repair (a repair may
 /// rebuild the store from the old primary, hiding what was lost); then the repair and the
 /// measures from it.
 fn timeline(
@@ -378,6 +389,20 @@ fn timeline(
         Ok(_) => drill.orders.as_ref().map(|o| sh(open, ctx, &o.read)),
         Err(_) => None,
     };
+    let reads = match &broken {
+        Ok(_) => r
+            .reads
+            .iter()
+            .map(|x| {
+                let nc = NodeCommand {
+                    node: x.node.clone(),
+                    run: x.run.clone(),
+                };
+                (x.id.clone(), sh(open, ctx, &nc))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let put = put_back(open, r, ctx);
     let (
         Faulted {
@@ -401,6 +426,7 @@ fn timeline(
         measured,
         samples,
         read,
+        reads,
     })
 }
 
@@ -510,16 +536,21 @@ fn sample(open: &OpenLab, x: &Sample, cmd: &str, stop: &AtomicBool) -> Vec<Sampl
     out
 }
 
-/// Seconds from `since` until `m`'s condition holds, or `None` once its limit (counted from
-/// `since`) has passed.
+/// Seconds from `since` until `m`'s condition holds (on its node and on each of `also_on` in
+/// the same try), or `None` once its limit (counted from `since`) has passed.
 fn measure(open: &OpenLab, ctx: &Context, m: &Measure, since: Instant) -> Result<Option<f64>> {
     let cmd = ctx.render(&m.until)?;
     // Validation keeps these numbers finite and in range; a bad one never panics.
     let limit = Duration::try_from_secs_f64(m.limit_s).unwrap_or(Duration::ZERO);
-    let node = open.backend.node(&m.node);
+    let nodes: Vec<_> = std::iter::once(&m.node)
+        .chain(&m.also_on)
+        .map(|n| open.backend.node(n))
+        .collect();
+    // Every node in the same try, one after the other (the first that fails ends the try).
     let held = parallel::poll(limit.saturating_sub(since.elapsed()), POLL, || {
-        node.run(&cmd, TRY_TIMEOUT)
-            .is_ok_and(|o| o.success())
+        nodes
+            .iter()
+            .all(|node| node.run(&cmd, TRY_TIMEOUT).is_ok_and(|o| o.success()))
             .then(|| since.elapsed().as_secs_f64())
     });
     Ok(held.ready())

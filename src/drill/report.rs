@@ -61,6 +61,15 @@ fn figures(r: &RunResult) -> Vec<String> {
             w.lost, w.recovered, w.unexpected, w.duplicates
         ));
     }
+    for (id, title) in &r.read_titles {
+        let n = r.history.reads.get(id).map_or(0, Vec::len);
+        lines.push(format!("{title}: {n} of this run's orders"));
+    }
+    for (id, title) in &r.difference_titles {
+        if let Some(v) = f.lesson.get(id) {
+            lines.push(format!("{title}: {v:.0}"));
+        }
+    }
     for (id, title) in &r.sample_titles {
         let median = format!("{id}{MEDIAN_SUFFIX}");
         match (f.lesson.get(id), f.lesson.get(&median)) {
@@ -158,13 +167,19 @@ pub(crate) fn text(d: &DrillResult) -> String {
     s
 }
 
-/// The lesson's own figures of a run (its measures), for the chapter's table.
+/// The lesson's own figures of a run (its measures, then the differences between its reads),
+/// for the chapter's table.
 fn measured(r: &RunResult) -> String {
     let mut parts = Vec::new();
     for (id, title) in &r.measure_titles {
         match r.figures.lesson.get(id) {
             Some(v) => parts.push(format!("{title} {}", secs(v))),
             None => parts.push(format!("{title}: not within {}", within(r, id))),
+        }
+    }
+    for (id, title) in &r.difference_titles {
+        if let Some(v) = r.figures.lesson.get(id) {
+            parts.push(format!("{title} {v:.0}"));
         }
     }
     parts.join(", ")
@@ -372,6 +387,18 @@ mod tests {
             "{one}"
         );
         assert!(one.contains("read back: 2 lost, 0 recovered"), "{one}");
+        // A run's own reads and the differences between them: in the text and the table.
+        let mut two = with_orders.clone();
+        let r = &mut two.runs[0];
+        r.figures.lesson.insert("only_a", 47.0);
+        r.difference_titles = vec![("only_a".into(), "orders on a only".into())];
+        r.read_titles = vec![("a".into(), "on a".into())];
+        r.history.reads = BTreeMap::from([("a".to_string(), vec!["x-1".to_string()])]);
+        let one = text(&two);
+        assert!(one.contains("    on a: 1 of this run's orders\n"), "{one}");
+        assert!(one.contains("    orders on a only: 47\n"), "{one}");
+        let t = table(&[Ok(two)], &titles[..1], false, Some(400));
+        assert!(t.contains("orders on a only 47"), "{t}");
         let one = text(&d);
         assert!(
             one.contains(

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::content::drill::{Drill, MEDIAN_SUFFIX, Orders, Run, Threshold};
+use crate::content::drill::{Difference, Drill, MEDIAN_SUFFIX, Orders, Read, Run, Threshold};
 
 /// One request of the stream, as the node's stream printed it.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -315,6 +315,9 @@ pub(crate) struct History {
     /// Every sample taken, by sample id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub samples: BTreeMap<String, Vec<Sampled>>,
+    /// The ids of this run each of the run's own reads printed, by read id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reads: BTreeMap<String, Vec<String>>,
 }
 
 /// A count, also as the whole float earlier versions kept in the lab's record (`202.0`).
@@ -438,6 +441,12 @@ pub(crate) struct RunResult {
     /// Titles of the measures, by id.
     #[serde(default)]
     pub measure_titles: Vec<(String, String)>,
+    /// Titles of the run's own reads, by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_titles: Vec<(String, String)>,
+    /// Titles of the differences between reads, by figure id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub difference_titles: Vec<(String, String)>,
     pub verdicts: Vec<Verdict>,
     pub passed: bool,
     /// Every request and order of the run, and every sample.
@@ -529,6 +538,39 @@ impl RunResult {
         self.history.read = ours(read, prefix).map(str::to_string).collect();
         self.history.orders = orders;
         self.history.checked = Some(ids);
+    }
+
+    /// The run's own reads of the order ids (`printed`: what each printed, by read id) and the
+    /// differences between them, as figures: only this run's ids (`prefix`) count, each once.
+    pub(crate) fn add_reads(
+        &mut self,
+        reads: &[Read],
+        differences: &[Difference],
+        printed: &BTreeMap<String, String>,
+        prefix: &str,
+    ) {
+        let sets: BTreeMap<&str, BTreeSet<&str>> = printed
+            .iter()
+            .map(|(id, out)| (id.as_str(), ours(out, prefix).collect()))
+            .collect();
+        for x in reads {
+            if let Some(set) = sets.get(x.id.as_str()) {
+                self.history
+                    .reads
+                    .insert(x.id.clone(), set.iter().map(|s| s.to_string()).collect());
+                self.read_titles.push((x.id.clone(), x.title.clone()));
+            }
+        }
+        for d in differences {
+            let (Some(a), Some(b)) = (sets.get(d.present.as_str()), sets.get(d.absent.as_str()))
+            else {
+                continue;
+            };
+            self.figures
+                .lesson
+                .insert(&d.id, a.difference(b).count() as f64);
+            self.difference_titles.push((d.id.clone(), d.title.clone()));
+        }
     }
 
     /// A sample's figures (`ID` the largest, `ID_p50` the median) and its values; a sample
@@ -833,6 +875,45 @@ mod tests {
         old.as_object_mut().unwrap().remove("history");
         let back: RunResult = serde_json::from_value(old).unwrap();
         assert_eq!(back.history, History::default());
+    }
+
+    #[test]
+    fn differences_between_reads_count_this_runs_ids_each_once() {
+        let read = |id: &str| Read {
+            id: id.into(),
+            title: format!("on {id}"),
+            node: "n".into(),
+            run: "r".into(),
+        };
+        let diff = |id: &str, present: &str, absent: &str| Difference {
+            id: id.into(),
+            title: id.into(),
+            present: present.into(),
+            absent: absent.into(),
+        };
+        // Both hold an older run's ids and what was there before; one id twice on `old`.
+        let printed = BTreeMap::from([
+            (
+                "old".to_string(),
+                "run-6-1\nrun-7-1\nrun-7-2\nrun-7-2\nrun-7-3\n".to_string(),
+            ),
+            ("new".to_string(), "run-6-1\nrun-7-1\nrun-7-4\n".to_string()),
+        ]);
+        let mut r = RunResult::default();
+        r.add_reads(
+            &[read("old"), read("new")],
+            &[
+                diff("only_old", "old", "new"),
+                diff("only_new", "new", "old"),
+            ],
+            &printed,
+            "run-7",
+        );
+        assert_eq!(r.figures.get("only_old"), Some(2.0));
+        assert_eq!(r.figures.get("only_new"), Some(1.0));
+        assert_eq!(r.history.reads["old"], ["run-7-1", "run-7-2", "run-7-3"]);
+        assert_eq!(r.difference_titles.len(), 2);
+        assert_eq!(r.read_titles[1], ("new".to_string(), "on new".to_string()));
     }
 
     #[test]

@@ -156,7 +156,8 @@ fn still_pass(home: &Home, steps: &[&str], after: &str) {
 /// On the lab solved up to `promote` (the drills need a primary and a streaming standby): each
 /// drill reports the figures the chapter claims, the lesson's limits hold, and the steps done
 /// pass afterwards as before; the primary's failover reports a promotion and a loss count, and
-/// puts the pair back.
+/// puts the pair back; split brain shows two holders of the floating IP and orders on two
+/// primaries, and heals.
 fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
     let (code, d) = drill_json(home, &["app-down"]);
     assert_eq!(code, 0, "{d}");
@@ -290,6 +291,39 @@ fn the_drills_measure_the_chapters_claims(home: &Home, vip: &str) {
         "\n"
     );
     for node in ["pg-standby", "app-01"] {
+        assert_eq!(sh(home, "lc", node, "nft list tables"), "", "{node}");
+    }
+
+    // Split brain. The load balancers cut off from each other both hold the floating IP, and
+    // the lab heals once they hear each other again: one holder, lb-01.
+    let (code, d) = drill_json(home, &["split-brain"]);
+    assert_eq!(code, 0, "{d}");
+    let r = "vrrp-partition";
+    assert!(figure(&d, r, "two_holders") <= 10.0, "{d}");
+    assert!(figure(&d, r, "one_holder") <= 5.0, "{d}");
+    assert_eq!(figure(&d, r, "lost"), 0.0, "{d}");
+    let st: Value =
+        serde_json::from_str(&home.ok(&["--lab", "lc", "status", "--format", "json"])).unwrap();
+    assert_eq!(st["vip_holder"], "lb-01", "not healed: {st}");
+    // An old primary back as a primary: orders land on both, each has some the other lacks.
+    let r = "old-primary-returns";
+    assert!(figure(&d, r, "two_primaries") <= 30.0, "{d}");
+    assert!(figure(&d, r, "only_on_old") >= 1.0, "{d}");
+    assert!(figure(&d, r, "only_on_new") >= 1.0, "{d}");
+    // Read back through the apps (from the old primary), the new one's orders are lost.
+    assert!(figure(&d, r, "lost") >= figure(&d, r, "only_on_new"), "{d}");
+    assert!(figure(&d, r, "streaming_again") <= 60.0, "{d}");
+    assert_eq!(
+        sh(
+            home,
+            "lc",
+            "pg-standby",
+            "sudo -u postgres psql -Atc 'select pg_is_in_recovery()'"
+        ),
+        "t\n"
+    );
+    still_pass(home, &["keepalived", "pg-standby"], "split-brain");
+    for node in ["lb-02", "pg-standby", "pg-primary"] {
         assert_eq!(sh(home, "lc", node, "nft list tables"), "", "{node}");
     }
 }
@@ -458,7 +492,7 @@ fn lifecycle(t: &Opening, backend: &str) {
     let o = home.run(&["--lab", "lc", "check", "--drills", "--format", "json"]);
     let all: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(o.status.code(), Some(0), "{all}");
-    for d in ["app-down", "lb-failover", "db-failover"] {
+    for d in ["app-down", "lb-failover", "db-failover", "split-brain"] {
         assert_eq!(step(&all, &format!("drill:{d}"))["passed"], true, "{all}");
     }
     assert!(
