@@ -1205,7 +1205,7 @@ mod tests {
             "different ids",
         );
         // A threshold may hold a drill's own figure, in a run that reports it.
-        let crash_end = "{ figure = \"back\", max = 5.0, why = \"lb-01 needs the higher priority to take the address back\" },\n]\n\n# The failure";
+        let crash_end = "{ figure = \"back\", max = 8.0, why = \"lb-01 needs the higher priority to take the address back, and with a tracked vrrp_script its check must pass `rise` times after the restart first\" },\n]\n\n# The failure";
         let (_, p) = real_with(
             crash_end,
             "{ figure = \"vrrp_s\", max = 5.0 },\n]\n\n# The failure",
