@@ -189,16 +189,27 @@ fn run_checks(backend: &dyn Backend, ctx: &Context, todo: &[Todo]) -> Vec<CheckO
     for wave in waves.quiet {
         ran.extend(parallel::each(wave, |k| (k, run(&todo[k]))));
     }
-    // Skipped: the disruptive checks of a step whose quiet checks failed. Once one of a step's
-    // disruptive checks has run, the others run whatever it showed: a later one may be what
-    // puts the lab back (a `before` that starts what an earlier one stopped).
-    let failed_quietly = failed_steps.lock().expect("failed steps").clone();
+    // Skipped, once their step has failed before any of its checks changed the lab: the checks
+    // that would change it (`before`, `after`) and those after them, which would read a lab that
+    // was not broken as they expect. (A live step runs all its checks one at a time: those
+    // before its first breaking one only read, and run.) Once one of a step's checks has changed
+    // the lab, the others run whatever it showed: a later one may be what puts the lab back (a
+    // `before` that starts what an earlier one stopped).
+    let mut breaking_seen = BTreeSet::new();
+    let mut disturbed = BTreeSet::new();
     for k in waves.one_at_a_time {
         let t = &todo[k];
-        let failed = failed_quietly.contains(&t.step);
-        let o = if failed {
+        let breaks = !t.check.before.is_empty() || !t.check.after.is_empty();
+        if breaks {
+            breaking_seen.insert(t.step);
+        }
+        let failed = failed_steps.lock().expect("failed steps").contains(&t.step);
+        let o = if failed && !disturbed.contains(&t.step) && breaking_seen.contains(&t.step) {
             skipped(t.check, ctx)
         } else {
+            if breaks {
+                disturbed.insert(t.step);
+            }
             run(t)
         };
         ran.push((k, o));
@@ -859,6 +870,57 @@ after = [{ node = "app", run = "start" }]
         assert!(!out[1].passed && !out[1].was_skipped());
         assert!(out[3].was_skipped() && !out[3].passed, "{:?}", out[3]);
         assert!(b.runs_of("stop").is_empty() && b.runs_of("breaks").is_empty());
+    }
+
+    /// A live step (all its checks one at a time, in order): a first check that changes nothing
+    /// fails; the next that only reads still runs, the one that would break the lab does not,
+    /// nor the one that would read the broken lab after it.
+    #[test]
+    fn a_live_step_that_failed_before_breaking_anything_breaks_nothing() {
+        let answer = fails_only("conf");
+        let b = Scripted::new(&answer);
+        let mut s = step(
+            r#"
+[[checks]]
+id = "conf"
+title = "conf"
+node = "b"
+run = "conf"
+message = "m"
+
+[[checks]]
+id = "reads"
+title = "reads"
+node = "b"
+run = "reads"
+message = "m"
+
+[[checks]]
+id = "breaks"
+title = "breaks"
+node = "b"
+run = "breaks"
+message = "m"
+before = [{ node = "a", run = "stop" }]
+after = [{ node = "a", run = "start" }]
+
+[[checks]]
+id = "while-broken"
+title = "while broken"
+node = "b"
+run = "while-broken"
+message = "m"
+"#,
+        );
+        s.live = true;
+        let todo = todo_of(&s);
+        assert_eq!(waves(&todo).one_at_a_time, vec![0, 1, 2, 3]);
+        let out = run_checks(&b, &ctx(), &todo);
+        assert!(!out[0].passed && !out[0].was_skipped(), "{:?}", out[0]);
+        assert!(out[1].passed, "{:?}", out[1]);
+        assert!(out[2].was_skipped() && out[3].was_skipped(), "{out:?}");
+        assert!(b.runs_of("stop").is_empty() && b.runs_of("start").is_empty());
+        assert!(b.runs_of("while-broken").is_empty());
     }
 
     /// A step whose disruptive checks put the lab back in turn (the second starts what the first

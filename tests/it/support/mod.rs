@@ -530,3 +530,45 @@ fn the_lab_slot_is_held_against_any_other_opener_until_dropped() {
     drop(slot);
     other.try_lock().expect("the slot is free once dropped");
 }
+
+/// scripts/test runs the netns tests while the lxd images build (`--skip lxd --skip multipass`)
+/// and the rest after: a test that opens an lxd or multipass lab must say so in its name, or it
+/// would run before its image is there.
+#[test]
+fn every_lxd_or_multipass_test_says_so_in_its_name() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let mut openings = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).unwrap();
+        // Each test's body is the text up to the next `#[test]`.
+        for test in src.split("#[test]").skip(1) {
+            let Some(name) = test
+                .split_once("fn ")
+                .and_then(|(_, rest)| rest.split_once('('))
+                .map(|(name, _)| name.trim())
+            else {
+                continue;
+            };
+            // cargo's filters match the test's path, module included.
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            let full = format!("{stem}::{name}");
+            for backend in ["lxd", "multipass"] {
+                if test.contains(&format!("Opening::{backend}(")) {
+                    openings += 1;
+                    assert!(
+                        full.contains("lxd") || full.contains("multipass"),
+                        "test `{full}` opens a {backend} lab but its path says neither lxd nor multipass"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        openings >= 5,
+        "found only {openings} lxd or multipass openings"
+    );
+}
