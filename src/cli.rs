@@ -128,6 +128,21 @@ pub(crate) enum Command {
     /// Say what this machine lacks for each backend, and the command that fixes each
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
+    /// Run a class: every trainee's lab on one LXD server, each trainee reaching only their own
+    /// (instructors)
+    #[command(subcommand, after_help = CLASS_HELP)]
+    Class(ClassCommand),
+    /// Join your lab of a class with the token your instructor gave you (no root needed)
+    #[command(
+        after_help = "The token adds the class's LXD server to your LXD client (`lxc remote list` shows it as\n\
+                      `halab-CLASS`) with a certificate that reaches your lab and nothing else, and remembers\n\
+                      the lab here under the lesson's name. Then `halab start LESSON`, `check`, `hint`, `exec`,\n\
+                      `shell`, `drill` act on your lab on the server; your progress is kept there, where your\n\
+                      instructor sees it. `reset` and `solve` work when your class allows them.\n\n\
+                      Examples:\n  halab join halab-join-1.eyJ...\n  halab join - < alice.token\n  \
+                      halab join \"$(cat alice.token)\" --lab ops-class"
+    )]
+    Join(JoinArgs),
     /// List the lessons halab can teach
     Lessons,
     /// Check lesson and lab files (every problem at once, with file and line)
@@ -188,6 +203,111 @@ const DOCTOR_HELP: &str = if cfg!(netns) {
      This build has no netns backend (it needs Linux and the `netns` feature).\n\n\
      Examples:\n  halab doctor\n  halab doctor --backend multipass"
 };
+
+/// `halab class --help`.
+const CLASS_HELP: &str = "A class lives on an LXD server (this machine's, or `--lxd-remote REMOTE`) that trainees\n\
+     reach over the network (`lxc config set core.https_address :8443`). Each trainee's lab is an\n\
+     LXD project restricted to that lab, with limits sized from it; the trainee joins with a\n\
+     one-time token (`halab join`) that grants a certificate for that project alone. Progress is\n\
+     kept in the project: `class status` shows a trainee's step the moment they check.\n\n\
+     Examples:\n  sudo halab class create ops1 --lesson LESSON --trainees alice,bob,carol\n  \
+     sudo halab class status ops1\n  sudo halab class check ops1 --format junit > ops1.xml\n  \
+     sudo halab class reset ops1 alice --to STEP\n  sudo halab class destroy ops1";
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ClassCommand {
+    /// Build every trainee's lab and print one join token per trainee
+    Create(ClassCreateArgs),
+    /// One row per trainee: step, steps passed, last check, drills run, whether the lab is up
+    Status(ClassStatusArgs),
+    /// Grade every trainee's lab in one report
+    #[command(after_help = "Exit status: 0 every lab passes, 1 some fail, 2 halab or backend error.")]
+    Check(ClassCheckArgs),
+    /// Put one trainee's lab (or every one) back to its start, or the start of a step
+    Reset(ClassResetArgs),
+    /// Remove every lab of the class, its trainees' certificates and unused tokens
+    Destroy(ClassNameArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ClassNameArgs {
+    /// The class (`halab class create` made it)
+    #[arg(value_parser = crate::class::ClassName::parse)]
+    pub class: crate::class::ClassName,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["trainees", "count"]))]
+pub(crate) struct ClassCreateArgs {
+    /// The class's name (lowercase letters, digits and `-`; class and trainee together at most
+    /// 19 characters: each lab is named CLASS-TRAINEE)
+    #[arg(value_parser = crate::class::ClassName::parse)]
+    pub class: crate::class::ClassName,
+    /// The lesson every trainee works on (`halab lessons` lists them)
+    #[arg(long)]
+    pub lesson: String,
+    /// The trainees, by name: `alice,bob,carol`
+    #[arg(long, value_delimiter = ',', value_parser = crate::class::parse_trainee)]
+    pub trainees: Vec<String>,
+    /// Or this many trainees, named `t1`, `t2`, ...
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub count: Option<u16>,
+    /// Build the labs on this `lxc remote` (an LXD server or cluster) instead of the local daemon
+    #[arg(long, value_name = "REMOTE")]
+    pub lxd_remote: Option<String>,
+    /// What trainees may do to their own lab besides working in it
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub allow: Vec<crate::class::Permission>,
+    /// How long a join token stays usable (LXD's durations: `30M`, `24H`, `7d`)
+    #[arg(long, value_name = "DURATION", default_value = "24H")]
+    pub token_expiry: String,
+    /// How many labs are built at once
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub parallel: u16,
+    /// Install missing host packages (and initialise LXD) without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ClassStatusArgs {
+    #[command(flatten)]
+    pub class: ClassNameArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ClassCheckArgs {
+    #[command(flatten)]
+    pub class: ClassNameArgs,
+    /// Grade only this step in every lab
+    #[arg(long, value_name = "ID")]
+    pub step: Option<String>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("whom").required(true).args(["trainee", "all"]))]
+pub(crate) struct ClassResetArgs {
+    #[command(flatten)]
+    pub class: ClassNameArgs,
+    /// The trainee whose lab to reset
+    pub trainee: Option<String>,
+    /// Every trainee's lab
+    #[arg(long)]
+    pub all: bool,
+    /// Bring the lab to the start of this step (the steps before it solved)
+    #[arg(long, value_name = "STEP")]
+    pub to: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct JoinArgs {
+    /// The token your instructor gave you (`-`: read it from standard input)
+    pub token: String,
+}
 
 #[derive(Args, Debug)]
 pub(crate) struct StartArgs {

@@ -17,6 +17,7 @@
 
 mod backend;
 mod check;
+mod class;
 mod cli;
 mod commands;
 pub mod content;
@@ -39,6 +40,7 @@ mod uptime;
 /// process's exit code (2 for an error, as every command documents).
 pub fn main() -> i32 {
     exec::keep_inherited_fds_from_children();
+    state::store_class_records_with(class::shelf::store);
     ui::init_colors();
     // A shell asking for completions (`COMPLETE=bash halab -- halab shell ...`) is answered here
     // and the process exits; nothing may be printed before this.
@@ -71,5 +73,5 @@ pub fn crash_node(
     let name: state::LabName = lab.parse().map_err(anyhow::Error::msg)?;
     let kind = <backend::BackendKind as clap::ValueEnum>::from_str(backend, false)
         .map_err(anyhow::Error::msg)?;
-    backend::open(kind, &state::LabDir::new(home, &name), None)?.crash_node(node)
+    backend::open(kind, &state::LabDir::new(home, &name), backend::Place::default())?.crash_node(node)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, anyhow};
 use serde::Serialize;
 
-use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp};
+use crate::backend::{self, Backend, BackendKind, LabSpec, NodeSpec, NodeUp, Place};
 use crate::content::template::{Context, FactValues, with_values};
 use crate::content::{Catalog, Lab, Lesson};
 use crate::exec::shell_quote;
@@ -65,7 +65,7 @@ fn hosts_file(lab: &Lab, name: &str) -> String {
     s
 }
 
-fn spec(lab: &Lab, name: &str) -> Result<LabSpec> {
+pub(crate) fn spec(lab: &Lab, name: &str) -> Result<LabSpec> {
     let prefix = lab.prefix();
     let nodes = lab
         .nodes
@@ -227,6 +227,14 @@ struct Target {
 }
 
 impl Target {
+    /// Where the lab lives: as its record says when it exists, else where it is asked for.
+    fn place(&self) -> Place {
+        match &self.existing {
+            Some(r) => Place::of(r),
+            None => Place::on(self.remote.clone()),
+        }
+    }
+
     fn refuse_remote_without_lxd(&self) -> Result<()> {
         if self.remote.is_some() && self.kind != BackendKind::Lxd {
             return Err(Problem::new(
@@ -346,10 +354,17 @@ fn refuse_contradiction(
 /// anything of the lab is made; returns the backend, the lab file and a first spec of it.
 fn prepare_host(t: &Target, yes: bool) -> Result<(Box<dyn Backend>, Lab, LabSpec)> {
     let kind = t.kind;
-    if kind != BackendKind::Multipass {
+    // A trainee's class lab is built already, on the class server: this host is only its
+    // client, and needs neither root nor the packages that build images.
+    let joined = t
+        .existing
+        .as_ref()
+        .and_then(|r| r.seat.as_ref())
+        .is_some_and(|s| !s.instructor);
+    if kind != BackendKind::Multipass && !joined {
         host::require_root(&format!("`halab start` on the {kind} backend"))?;
     }
-    let backend = backend::open(kind, &t.dir, t.remote.clone())?;
+    let backend = backend::open(kind, &t.dir, t.place())?;
     let lab = match &t.existing {
         Some(_) => t.dir.load_lab()?,
         None => t
@@ -359,7 +374,11 @@ fn prepare_host(t: &Target, yes: bool) -> Result<(Box<dyn Backend>, Lab, LabSpec
             .1
             .clone(),
     };
-    let mut wanted: BTreeSet<String> = backend.host_packages().into_iter().collect();
+    let mut wanted: BTreeSet<String> = if joined {
+        BTreeSet::new()
+    } else {
+        backend.host_packages().into_iter().collect()
+    };
     if kind == BackendKind::Netns {
         // The netns backend runs the host's own daemons.
         wanted.extend(lab.all_packages());
@@ -399,6 +418,7 @@ fn open_record(t: &Target, backend: &dyn Backend, lab: &Lab, draft: &LabSpec) ->
         progress: Default::default(),
         last_check: None,
         drills: Default::default(),
+        seat: None,
     };
     t.dir.save(&rec)?;
     Ok(rec)
@@ -538,6 +558,9 @@ pub(crate) struct Destroyed {
     pub not_searched: Vec<String>,
     /// The lab's record was readable, so only its own backend was asked.
     pub record_intact: bool,
+    /// A trainee's class lab: only this machine's copy was removed; the lab stays on the class
+    /// server (this says which).
+    pub kept_on_server: Option<String>,
 }
 
 /// Remove a lab completely (and with `purge_cache`, the backend's cached images). A lab whose
@@ -555,14 +578,32 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
             .map(|()| unreachable!("an unmarked directory is never removed"));
     }
     let record = dir.load().ok();
-    let (kinds, remote) = match &record {
-        Some(r) => (vec![r.backend], r.remote.clone()),
-        None => (BackendKind::built(), damaged_record_remote(&dir)),
+    if let Some(seat) = record.as_ref().and_then(|r| r.seat.as_ref())
+        && !seat.instructor
+    {
+        // A trainee's class lab is the instructor's to remove: only this machine's copy goes.
+        dir.remove()?;
+        lock.remove_file();
+        return Ok(Destroyed {
+            had_dir,
+            removed: Vec::new(),
+            not_searched: Vec::new(),
+            record_intact: true,
+            kept_on_server: Some(format!("lab `{}` of class `{}`", seat.lxd_name, seat.class)),
+        });
+    }
+    let (kinds, place) = match &record {
+        Some(r) => (vec![r.backend], Place::of(r)),
+        None => (
+            BackendKind::built(),
+            Place::on(damaged_record_remote(&dir)),
+        ),
     };
     let mut removed = Vec::new();
     let mut not_searched = Vec::new();
     for kind in kinds {
-        if kind != BackendKind::Multipass && !host::is_root() {
+        let remote_lxd = kind == BackendKind::Lxd && place.remote.is_some();
+        if kind != BackendKind::Multipass && !remote_lxd && !host::is_root() {
             if record.is_some() {
                 host::require_root(&format!("`halab destroy` of a {kind} lab"))?;
             }
@@ -571,7 +612,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
             ));
             continue;
         }
-        let b = backend::open(kind, &dir, remote.clone())?;
+        let b = backend::open(kind, &dir, place.clone())?;
         let found = b
             .leftovers()
             .with_context(|| format!("looking for what lab `{name}` left on {kind}"))?;
@@ -583,7 +624,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
     }
     if purge_cache {
         // Images are the lxd backend's, whatever this lab ran on (or whether it still exists).
-        let n = backend::open(BackendKind::Lxd, &dir, remote)?.purge_cache()?;
+        let n = backend::open(BackendKind::Lxd, &dir, place)?.purge_cache()?;
         ui::say(format!("removed {n} cached image(s)"));
     }
     if had_dir {
@@ -595,6 +636,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
         removed,
         not_searched,
         record_intact: record.is_some(),
+        kept_on_server: None,
     })
 }
 

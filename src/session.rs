@@ -30,7 +30,7 @@ impl OpenLab {
         let dir = state::resolve_lab(&state::home(), explicit)?;
         let record = dir.load()?;
         let mut lab = dir.load_lab()?;
-        let backend = backend::open(record.backend, &dir, record.remote.clone())?;
+        let backend = backend::open(record.backend, &dir, backend::Place::of(&record))?;
         let live = backend.live_addresses()?;
         localise(&mut lab, &record.facts, live.as_ref());
         Ok(OpenLab {

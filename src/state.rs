@@ -169,6 +169,32 @@ pub(crate) struct LabRecord {
     /// it: the store keeps it without knowing its shape.
     #[serde(default)]
     pub drills: BTreeMap<String, serde_json::Value>,
+    /// The lab's place in a class (`halab class create`, `halab join`): its state then lives
+    /// with the lab on the LXD server, and this copy is refreshed before and stored after every
+    /// command (see `class::shelf`). Local to this machine: never stored on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<Seat>,
+}
+
+/// A class lab as one machine knows it: whose it is and what its holder may do.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub(crate) struct Seat {
+    /// The class (`halab class create CLASS`).
+    pub class: String,
+    /// The trainee the lab is for.
+    pub trainee: String,
+    /// The lab's name on the LXD server (its project is `halab-<lxd_name>`), which a trainee's
+    /// own name for it (the lesson's id) need not be.
+    pub lxd_name: LabName,
+    /// This machine is the instructor's (who may do anything to the lab), not the trainee's.
+    pub instructor: bool,
+    /// The class lets its trainees reset their lab (read from the server's project, which the
+    /// trainee cannot change).
+    #[serde(default)]
+    pub allow_reset: bool,
+    /// The class lets its trainees apply reference solutions.
+    #[serde(default)]
+    pub allow_solve: bool,
 }
 
 /// A summary of a `halab check` run.
@@ -394,12 +420,28 @@ impl LabDir {
         Ok(out)
     }
 
+    /// Save the record; a class lab's is kept on its LXD server too.
     pub(crate) fn save(&self, rec: &LabRecord) -> Result<()> {
+        self.save_here(rec)?;
+        if rec.seat.is_some()
+            && let Some(store) = SAVED.get()
+        {
+            store(self, rec)?;
+        }
+        Ok(())
+    }
+
+    /// Save the record on this machine only (what was just taken from the server).
+    pub(crate) fn save_here(&self, rec: &LabRecord) -> Result<()> {
         write_atomic(
             &self.record_path(),
             serde_json::to_string_pretty(rec)?.as_bytes(),
             0o644,
         )
+    }
+
+    pub(crate) fn secrets_path(&self) -> PathBuf {
+        self.path.join("secrets.json")
     }
 
     /// The lab file snapshot taken when the lab was created.
@@ -416,7 +458,7 @@ impl LabDir {
         &self,
         wanted: &BTreeMap<String, usize>,
     ) -> Result<BTreeMap<String, String>> {
-        let path = self.path.join("secrets.json");
+        let path = self.secrets_path();
         let mut secrets: BTreeMap<String, String> = match fs::read_to_string(&path) {
             Ok(t) => serde_json::from_str(&t)
                 .with_context(|| format!("`{}` is damaged", path.display()))?,
@@ -438,6 +480,16 @@ impl LabDir {
         }
         Ok(secrets)
     }
+}
+
+/// Where a class lab's saved record also goes (its LXD project, so the trainee's and the
+/// instructor's halab read the same progress), given once at start by the layer that knows it.
+static SAVED: std::sync::OnceLock<fn(&LabDir, &LabRecord) -> Result<()>> =
+    std::sync::OnceLock::new();
+
+/// Give every saved record of a class lab (one with a [`Seat`]) to `store` as well.
+pub(crate) fn store_class_records_with(store: fn(&LabDir, &LabRecord) -> Result<()>) {
+    let _ = SAVED.set(store);
 }
 
 /// Names of the labs that exist under `home` (directories with a record and a valid name).

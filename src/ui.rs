@@ -288,6 +288,14 @@ impl Progress {
         }
     }
 
+    /// A line of its own, above the bar on a terminal (shown even with `-q`: the caller decides).
+    pub(crate) fn println(&self, line: &str) {
+        match self.bar.get() {
+            Some(Some(b)) => b.println(line),
+            _ => eprintln!("{line}"),
+        }
+    }
+
     /// The phase's one line: its label and `summary` (none with `-q`).
     pub(crate) fn finish(&self, summary: &str) {
         if let Some(Some(b)) = self.bar.get() {

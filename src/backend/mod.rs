@@ -25,7 +25,7 @@ use anyhow::Result;
 
 use crate::content::template::Facts;
 use crate::exec::Output;
-use crate::state::LabDir;
+use crate::state::{LabDir, LabName};
 use crate::ui::Progress;
 
 // The kind is defined with the lab's record (which keeps it for the lab's whole life), so the
@@ -164,19 +164,41 @@ pub(crate) fn for_each_node<T: Send>(
     Ok(out)
 }
 
-/// The backend of an existing or new lab; `remote` places an lxd lab on an `lxc remote`. A
+/// Where an lxd lab lives: the `lxc remote` (none: the local daemon) and the lab's name there
+/// when it is not the local one (a class lab a trainee joined under the lesson's name).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Place {
+    pub remote: Option<String>,
+    pub lxd_name: Option<LabName>,
+}
+
+impl Place {
+    /// On `remote` (or the local daemon), under the lab's own name.
+    pub(crate) fn on(remote: Option<String>) -> Place {
+        Place {
+            remote,
+            lxd_name: None,
+        }
+    }
+
+    /// Where the lab of `record` lives.
+    pub(crate) fn of(record: &crate::state::LabRecord) -> Place {
+        Place {
+            remote: record.remote.clone(),
+            lxd_name: record.seat.as_ref().map(|s| s.lxd_name.clone()),
+        }
+    }
+}
+
+/// The backend of an existing or new lab; `place` puts an lxd lab on an `lxc remote`. A
 /// backend this build lacks (a netns lab made by another build) is the error that says so.
-pub(crate) fn open(
-    kind: BackendKind,
-    dir: &LabDir,
-    remote: Option<String>,
-) -> Result<Box<dyn Backend>> {
+pub(crate) fn open(kind: BackendKind, dir: &LabDir, place: Place) -> Result<Box<dyn Backend>> {
     Ok(match kind {
         #[cfg(netns)]
         BackendKind::Netns => Box::new(netns::Netns::new(dir)),
         #[cfg(not(netns))]
         BackendKind::Netns => return Err(not_built(kind, None)),
-        BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, remote)),
+        BackendKind::Lxd => Box::new(lxd::Lxd::new(dir, place)),
         BackendKind::Multipass => Box::new(multipass::Multipass::new(dir)),
     })
 }

@@ -20,7 +20,12 @@ pub(crate) fn run(g: &Global, a: DestroyArgs) -> Result<i32> {
     for n in &d.not_searched {
         ui::warn(format!("not searched for leftovers: {n}"));
     }
-    if d.had_dir {
+    if let Some(kept) = &d.kept_on_server {
+        eprintln!(
+            "{} this machine forgot lab `{name}`; {kept} stays on the class server (your instructor removes it; `halab join` with the same token brings it back here)",
+            ui::green("✔")
+        );
+    } else if d.had_dir {
         eprintln!(
             "{} lab `{name}` destroyed: nothing of it is left",
             ui::green("✔")

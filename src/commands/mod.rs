@@ -3,12 +3,14 @@
 
 pub(crate) mod alerts;
 pub(crate) mod check;
+pub(crate) mod class;
 pub(crate) mod completions;
 pub(crate) mod destroy;
 pub(crate) mod doctor;
 pub(crate) mod drill;
 pub(crate) mod exec;
 pub(crate) mod hint;
+pub(crate) mod join;
 pub(crate) mod labs;
 pub(crate) mod lessons;
 pub(crate) mod manpages;
@@ -63,9 +65,44 @@ pub(crate) fn open_held(
     Ok((hold, open, catalog, lesson))
 }
 
+/// Before a command on one lab: a class lab's state is the one its server keeps (its record
+/// there may be newer than this machine's, changed by the trainee or the instructor).
+fn take_class_state(g: &crate::cli::Global, command: &Command) -> Result<()> {
+    let home = crate::state::home();
+    let dir = match command {
+        Command::Start(a) => match g.lab.clone().or_else(|| a.lesson.parse().ok()) {
+            Some(n) => crate::state::LabDir::new(&home, &n),
+            None => return Ok(()),
+        },
+        Command::Status(_)
+        | Command::Exec(_)
+        | Command::Shell(_)
+        | Command::Hint
+        | Command::Watch
+        | Command::Solve(_)
+        | Command::Alerts(_)
+        | Command::Drill(_) => match crate::state::resolve_lab(&home, g.lab.as_ref()) {
+            Ok(d) => d,
+            // The command itself says what is wrong with the lab it was asked for.
+            Err(_) => return Ok(()),
+        },
+        Command::Check(a) if !a.all => match crate::state::resolve_lab(&home, g.lab.as_ref()) {
+            Ok(d) => d,
+            Err(_) => return Ok(()),
+        },
+        Command::Reset(a) if !a.all => match crate::state::resolve_lab(&home, g.lab.as_ref()) {
+            Ok(d) => d,
+            Err(_) => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    crate::class::shelf::take(&dir)
+}
+
 /// Run the parsed command line; returns the exit code.
 pub(crate) fn dispatch(cli: Cli) -> Result<i32> {
     let g = &cli.global;
+    take_class_state(g, &cli.command)?;
     match cli.command {
         Command::Start(a) => start::run(g, a),
         Command::Prepare(a) => prepare::run(a),
@@ -82,6 +119,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<i32> {
         Command::Alerts(a) => alerts::run(g, a),
         Command::Uptime(a) => uptime::run(a),
         Command::Doctor(a) => doctor::run(a),
+        Command::Class(c) => class::run(g, c),
+        Command::Join(a) => join::run(g, a),
         Command::Drill(a) => drill::run(g, a),
         Command::Lessons => lessons::run(g),
         Command::Validate(a) => validate::run(g, a),

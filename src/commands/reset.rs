@@ -13,12 +13,28 @@ pub(crate) fn run(g: &Global, a: ResetArgs) -> Result<i32> {
         vec![g.lab.clone()]
     };
     for name in names {
-        let purpose = match &a.to {
+        reset_lab(name.as_ref(), a.to.as_deref(), true)?;
+    }
+    Ok(0)
+}
+
+/// Reset one lab (`None`: the only one), to the start of step `to` if given; `own`: asked on
+/// this lab's machine by its user, who may be a trainee of a class that does not allow it.
+pub(crate) fn reset_lab(
+    name: Option<&crate::state::LabName>,
+    to: Option<&str>,
+    own: bool,
+) -> Result<()> {
+    {
+        let purpose = match to {
             Some(to) => format!("reset --to {to}"),
             None => "reset".to_string(),
         };
-        let (_hold, open, catalog, lesson) = super::open_held(name.as_ref(), &purpose)?;
-        if let Some(to) = &a.to {
+        let (_hold, open, catalog, lesson) = super::open_held(name, &purpose)?;
+        if own {
+            crate::class::refuse_unless_allowed(&open.record, crate::class::Permission::Reset)?;
+        }
+        if let Some(to) = to {
             lesson.step_or_err(to)?;
         }
         let saved = reset::reset(&open, &lesson)?;
@@ -28,7 +44,7 @@ pub(crate) fn run(g: &Global, a: ResetArgs) -> Result<i32> {
             open.dir.name,
             saved.display()
         );
-        if let Some(to) = &a.to {
+        if let Some(to) = to {
             let i = lesson.step_index(to).expect("checked above");
             if i > 0 {
                 let before = &lesson.steps[i - 1].id;
@@ -41,5 +57,5 @@ pub(crate) fn run(g: &Global, a: ResetArgs) -> Result<i32> {
             );
         }
     }
-    Ok(0)
+    Ok(())
 }

@@ -11,6 +11,7 @@ use crate::ui::{self, Problem};
 
 pub(crate) fn run(g: &Global, a: SolveArgs) -> Result<i32> {
     let (_hold, open, catalog, lesson) = super::open_held(g.lab.as_ref(), "solve")?;
+    crate::class::refuse_unless_allowed(&open.record, crate::class::Permission::Solve)?;
     let applied = solve_through(&open, &catalog, &lesson, a.step.as_deref())?;
     let target = applied
         .last()

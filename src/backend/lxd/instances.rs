@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::image::recipe;
-use super::{Lxd, START_SNAPSHOT, lxc, run_lxd_ok};
+use super::{Lxd, NODE_MEMORY_MIB, START_SNAPSHOT, lxc, run_lxd_ok};
 use crate::backend::{Backend, LabSpec, NodeSpec, NodeUp};
 use crate::parallel::{self, Polled};
 use crate::ui::{self, Problem, Progress};
@@ -145,7 +145,8 @@ impl Lxd {
             .args(["--storage", pool, "--network", &self.network()])
             .arg("--config")
             .arg(format!("user.halab.ipv4={}/{}", node.address, node.prefix))
-            .args(["--config", "limits.memory=768MiB"])
+            .arg("--config")
+            .arg(format!("limits.memory={NODE_MEMORY_MIB}MiB"))
             .timeout(Some(Duration::from_secs(300)));
         // A launch that failed after it created the instance would meet it the next time.
         run_lxd_ok(&launch, &format!("launching node `{}`", node.name), || {
@@ -211,9 +212,18 @@ impl Lxd {
         recreate: &BTreeSet<String>,
         progress: &Progress,
     ) -> Result<BTreeMap<String, NodeUp>> {
-        let alias = self.ensure_image(spec)?;
-        let pool = self.pool()?;
-        self.ensure_project_and_network()?;
+        // The image and the pool only when a node is made: a trainee of a class, whose
+        // certificate reaches the lab's project and nothing else, can start a lab that is built.
+        let creates = spec.nodes.iter().any(|n| recreate.contains(&n.name))
+            || spec.nodes.iter().any(|n| self.status(&n.name).is_none());
+        let (alias, pool) = if creates {
+            (self.ensure_image(spec)?, self.pool()?)
+        } else {
+            Default::default()
+        };
+        if creates {
+            self.ensure_project_and_network()?;
+        }
         crate::backend::for_each_node(&spec.nodes, |node| {
             self.bring_up(
                 node,
@@ -331,7 +341,8 @@ impl Lxd {
                 )?;
             }
         }
-        if self.q(&format!("/1.0/projects/{project}"))?.is_some() {
+        if let Some(p) = self.q(&format!("/1.0/projects/{project}"))? {
+            self.empty_class_project(&project, &p)?;
             lxc()
                 .args(["project", "delete", &self.on(&project)])
                 .run_ok()?;

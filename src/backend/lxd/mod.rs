@@ -10,10 +10,12 @@
 //! creates only its project, its bridge and its image, and initialises LXD only when nothing is
 //! there yet, after a yes.
 
+mod class;
 mod daemon;
 mod image;
 mod instances;
 
+pub(crate) use class::{add_remote, has_remote, network_address};
 pub(crate) use daemon::{daemon, needs};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,16 +24,20 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{Backend, LabSpec, NodeUp};
+use super::{Backend, LabSpec, NodeUp, Place};
 use crate::content::template::Facts;
 use crate::exec::{Cmd, ExecError, Output};
 use crate::state::LabDir;
 use crate::ui::{self, Progress};
 
+/// Memory LXD may give one node (its `limits.memory`; a class project's limit is this per node).
+const NODE_MEMORY_MIB: u64 = 768;
+
 /// The snapshot `reset` goes back to.
 const START_SNAPSHOT: &str = "halab-start";
 
 pub(crate) struct Lxd {
+    /// The lab's name on the daemon (its project and bridge are named after it).
     lab: String,
     home: PathBuf,
     /// An `lxc remote` (an LXD server or cluster) to place the lab on; `None`: the local daemon.
@@ -141,7 +147,7 @@ fn tag(s: &str) -> String {
 }
 
 impl Lxd {
-    pub(crate) fn new(lab: &LabDir, remote: Option<String>) -> Lxd {
+    pub(crate) fn new(lab: &LabDir, place: Place) -> Lxd {
         let home = lab
             .path
             .parent()
@@ -149,9 +155,9 @@ impl Lxd {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         Lxd {
-            lab: lab.name.to_string(),
+            lab: place.lxd_name.as_ref().unwrap_or(&lab.name).to_string(),
             home,
-            remote,
+            remote: place.remote,
         }
     }
 
@@ -412,18 +418,18 @@ mod tests {
             Path::new("/tmp/h"),
             &"a-rather-long-lab-20".parse().unwrap(),
         );
-        let l = Lxd::new(&d, None);
+        let l = Lxd::new(&d, Place::default());
         assert!(l.network().len() <= 15, "{}", l.network());
         assert_ne!(
             l.network(),
             Lxd::new(
                 &LabDir::new(Path::new("/tmp/h"), &"b".parse().unwrap()),
-                None
+                Place::default()
             )
             .network()
         );
         assert_eq!(l.on("x"), "x");
-        assert_eq!(Lxd::new(&d, Some("srv".into())).on("lb-01"), "srv:lb-01");
+        assert_eq!(Lxd::new(&d, Place::on(Some("srv".into()))).on("lb-01"), "srv:lb-01");
         assert_eq!(l.project(), "halab-a-rather-long-lab-20");
     }
 }
