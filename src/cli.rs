@@ -221,7 +221,9 @@ pub(crate) enum ClassCommand {
     /// One row per trainee: step, steps passed, last check, drills run, whether the lab is up
     Status(ClassStatusArgs),
     /// Grade every trainee's lab in one report
-    #[command(after_help = "Exit status: 0 every lab passes, 1 some fail, 2 halab or backend error.")]
+    #[command(
+        after_help = "Exit status: 0 every lab passes, 1 some fail, 2 halab or backend error."
+    )]
     Check(ClassCheckArgs),
     /// Put one trainee's lab (or every one) back to its start, or the start of a step
     Reset(ClassResetArgs),

@@ -73,5 +73,10 @@ pub fn crash_node(
     let name: state::LabName = lab.parse().map_err(anyhow::Error::msg)?;
     let kind = <backend::BackendKind as clap::ValueEnum>::from_str(backend, false)
         .map_err(anyhow::Error::msg)?;
-    backend::open(kind, &state::LabDir::new(home, &name), backend::Place::default())?.crash_node(node)
+    backend::open(
+        kind,
+        &state::LabDir::new(home, &name),
+        backend::Place::default(),
+    )?
+    .crash_node(node)
 }

@@ -594,10 +594,7 @@ pub(crate) fn destroy(name: &LabName, purge_cache: bool) -> Result<Destroyed> {
     }
     let (kinds, place) = match &record {
         Some(r) => (vec![r.backend], Place::of(r)),
-        None => (
-            BackendKind::built(),
-            Place::on(damaged_record_remote(&dir)),
-        ),
+        None => (BackendKind::built(), Place::on(damaged_record_remote(&dir))),
     };
     let mut removed = Vec::new();
     let mut not_searched = Vec::new();

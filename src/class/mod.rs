@@ -22,8 +22,7 @@ use crate::state::{self, LabName};
 use crate::ui::Problem;
 
 /// The rule for class and trainee names, said in every error about one.
-pub(crate) const NAME_RULE: &str =
-    "lowercase letters, digits and `-`, not starting with `-`, the class and trainee names together at most 19 characters";
+pub(crate) const NAME_RULE: &str = "lowercase letters, digits and `-`, not starting with `-`, the class and trainee names together at most 19 characters";
 
 /// A class's name, checked: it becomes part of lab, project and file names.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -164,7 +163,10 @@ pub(crate) fn refuse_unless_allowed(rec: &state::LabRecord, what: Permission) ->
         return Ok(());
     }
     Err(Problem::new(
-        format!("class `{}` does not let trainees {word} their lab", seat.class),
+        format!(
+            "class `{}` does not let trainees {word} their lab",
+            seat.class
+        ),
         format!("ask your instructor, who decides it for the class (`halab {ask}`)"),
     )
     .into())
@@ -189,13 +191,21 @@ pub(crate) fn load(name: &ClassName) -> Result<ClassRecord> {
             names.iter().map(ClassName::as_str),
         ) {
             Some(s) => format!("did you mean `{s}`?"),
-            None if names.is_empty() => "make one with `halab class create CLASS --lesson LESSON --trainees a,b`".into(),
+            None if names.is_empty() => {
+                "make one with `halab class create CLASS --lesson LESSON --trainees a,b`".into()
+            }
             None => format!(
                 "classes on this machine: {}",
-                names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                names
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
-        return Err(Problem::new(format!("there is no class `{name}` on this machine"), hint).into());
+        return Err(
+            Problem::new(format!("there is no class `{name}` on this machine"), hint).into(),
+        );
     };
     serde_json::from_str(&text).with_context(|| format!("`{}` is damaged", path.display()))
 }
@@ -206,7 +216,11 @@ pub(crate) fn exists(name: &ClassName) -> bool {
 
 pub(crate) fn save(class: &ClassRecord) -> Result<()> {
     let path = class_path(&state::home(), &class.name);
-    state::write_atomic(&path, serde_json::to_string_pretty(class)?.as_bytes(), 0o644)
+    state::write_atomic(
+        &path,
+        serde_json::to_string_pretty(class)?.as_bytes(),
+        0o644,
+    )
 }
 
 /// Forget the class on this machine (its labs are removed first by the caller).
@@ -264,8 +278,9 @@ mod tests {
             allowed: Allowed::default(),
             created: 0,
         };
-        let e = format!("{:#}", class.trainee("alise").unwrap_err());
-        assert!(e.contains("did you mean `alice`"), "{e}");
+        let e = class.trainee("alise").unwrap_err();
+        let p = e.downcast_ref::<Problem>().unwrap();
+        assert!(p.hint.contains("did you mean `alice`"), "{}", p.hint);
         assert_eq!(class.trainee("bob").unwrap(), "bob");
     }
 }

@@ -115,7 +115,8 @@ pub(crate) fn seat_trainee(
 pub(crate) fn apply_settings(class: &ClassRecord) -> Result<()> {
     for trainee in &class.trainees {
         let dir = LabDir::new(&state::home(), &class.lab(trainee)?);
-        Lxd::new(&dir, Place::on(class.remote.clone())).set_project_settings(&settings(class, trainee))?;
+        Lxd::new(&dir, Place::on(class.remote.clone()))
+            .set_project_settings(&settings(class, trainee))?;
     }
     Ok(())
 }
@@ -144,7 +145,12 @@ pub(crate) fn status(class: &ClassRecord) -> Result<Vec<Row>> {
     let catalog = Catalog::load()?;
     let lesson = catalog.lesson(&class.lesson)?;
     let steps: Vec<&str> = lesson.steps.iter().map(|s| s.id.as_str()).collect();
-    let nodes = catalog.lab(&lesson.lab).expect("cross-checked").1.nodes.len();
+    let nodes = catalog
+        .lab(&lesson.lab)
+        .expect("cross-checked")
+        .1
+        .nodes
+        .len();
     let rows = crate::parallel::each(&class.trainees, |trainee| -> Result<Row> {
         let lab = class.lab(trainee)?;
         let dir = LabDir::new(&state::home(), &lab);
@@ -165,7 +171,10 @@ pub(crate) fn status(class: &ClassRecord) -> Result<Vec<Row>> {
         };
         match read() {
             Ok((Some(rec), states)) => {
-                row.step = steps.iter().find(|s| !rec.step_done(s)).map(|s| s.to_string());
+                row.step = steps
+                    .iter()
+                    .find(|s| !rec.step_done(s))
+                    .map(|s| s.to_string());
                 row.steps_passed = steps
                     .iter()
                     .filter(|s| rec.progress.get(**s).is_some_and(|p| p.passed_at.is_some()))
@@ -221,7 +230,10 @@ pub(crate) fn join(token: &JoinToken, local: Option<LabName>) -> Result<Joined> 
     let catalog = Catalog::load()?;
     catalog.lesson(&token.lesson).map_err(|e| {
         e.context(Problem::new(
-            format!("this halab does not have lesson `{}` that the class uses", token.lesson),
+            format!(
+                "this halab does not have lesson `{}` that the class uses",
+                token.lesson
+            ),
             "install the halab your instructor uses (`halab lessons` lists this one's lessons)",
         ))
     })?;
@@ -252,12 +264,13 @@ pub(crate) fn join(token: &JoinToken, local: Option<LabName>) -> Result<Joined> 
         lxd::add_remote(&remote, &token.lxd)?;
     }
     let _lock = dir.lock("join")?;
-    let kept = shelf::kept_record(&shelf::lxd(&dir, Some(remote.clone()), &seat))?.ok_or_else(|| {
-        Problem::new(
-            format!("lab `{}` keeps nothing on the class server yet", token.lab),
-            "ask your instructor whether `halab class create` finished",
-        )
-    })?;
+    let kept =
+        shelf::kept_record(&shelf::lxd(&dir, Some(remote.clone()), &seat))?.ok_or_else(|| {
+            Problem::new(
+                format!("lab `{}` keeps nothing on the class server yet", token.lab),
+                "ask your instructor whether `halab class create` finished",
+            )
+        })?;
     if !dir.exists() {
         dir.create()?;
     }

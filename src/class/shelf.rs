@@ -63,9 +63,9 @@ pub(crate) fn kept_record(lxd: &Lxd) -> Result<Option<LabRecord>> {
     let Some(text) = keys.get(RECORD) else {
         return Ok(None);
     };
-    Ok(Some(
-        serde_json::from_str(text).context("the lab's record kept on the LXD server is damaged")?,
-    ))
+    Ok(Some(serde_json::from_str(text).context(
+        "the lab's record kept on the LXD server is damaged",
+    )?))
 }
 
 /// Make this machine's copy of a class lab the one kept in its project, keeping this machine's
@@ -88,7 +88,10 @@ pub(crate) fn take(dir: &LabDir) -> Result<()> {
                     "lab `{}` of class `{}` is no longer on its LXD server",
                     dir.name, seat.class
                 ),
-                format!("ask your instructor; `halab destroy --lab {}` forgets it here", dir.name),
+                format!(
+                    "ask your instructor; `halab destroy --lab {}` forgets it here",
+                    dir.name
+                ),
             )
         })?;
     seat.allow_reset = settings.get(ALLOW_RESET).is_some_and(|v| v == "true");
@@ -103,8 +106,9 @@ pub(crate) fn take(dir: &LabDir) -> Result<()> {
         state::write_atomic(&dir.secrets_path(), t.as_bytes(), 0o600)?;
     }
     let mut rec: LabRecord = match keys.get(RECORD) {
-        Some(t) => serde_json::from_str(t)
-            .context("the lab's record kept on the LXD server is damaged")?,
+        Some(t) => {
+            serde_json::from_str(t).context("the lab's record kept on the LXD server is damaged")?
+        }
         None => local,
     };
     // The record's own place stays this machine's: its remote name and its seat.

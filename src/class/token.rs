@@ -87,7 +87,10 @@ mod tests {
     fn a_token_reads_back_whole_and_says_when_it_expires() {
         let t = token();
         let s = t.encode();
-        assert!(s.starts_with(PREFIX) && !s.contains(char::is_whitespace), "{s}");
+        assert!(
+            s.starts_with(PREFIX) && !s.contains(char::is_whitespace),
+            "{s}"
+        );
         assert_eq!(JoinToken::decode(&format!("  {s}\n")).unwrap(), t);
         assert_eq!(t.expires().as_deref(), Some("2026-12-05T07:00:05Z"));
     }
@@ -98,7 +101,10 @@ mod tests {
         for (bad, why) in [
             (&s[..s.len() - 9], "cut or changed"),
             ("eyJjbGllbnRfbmFtZSI6", "does not start"),
-            (&s.replace("halab-join-1.", "halab-join-1.x"), "cut or changed"),
+            (
+                &s.replace("halab-join-1.", "halab-join-1.x"),
+                "cut or changed",
+            ),
         ] {
             let e = format!("{:#}", JoinToken::decode(bad).unwrap_err());
             assert!(e.contains(why), "{bad}: {e}");

@@ -154,7 +154,10 @@ fn create(a: ClassCreateArgs) -> Result<i32> {
     let mut tokens = Vec::new();
     for chunk in trainees.chunks(usize::from(a.parallel)) {
         let results = crate::parallel::each(chunk, |t| {
-            (t.clone(), run::seat_trainee(&class, t, &a.token_expiry, a.yes))
+            (
+                t.clone(),
+                run::seat_trainee(&class, t, &a.token_expiry, a.yes),
+            )
         });
         for (t, r) in results {
             progress.inc(&t);
@@ -179,7 +182,11 @@ fn create(a: ClassCreateArgs) -> Result<i32> {
             }
         }
     }
-    progress.finish(&format!("{} built, {} failed", trainees.len() - failed.len(), failed.len()));
+    progress.finish(&format!(
+        "{} built, {} failed",
+        trainees.len() - failed.len(),
+        failed.len()
+    ));
     ui::set_verbosity(talk);
     run::apply_settings(&class)?;
     for (t, (token, _)) in &tokens {

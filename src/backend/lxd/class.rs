@@ -21,7 +21,6 @@ use crate::ui::Problem;
 /// The profile in a lab's project that holds its shared state (no instance uses it).
 const SHELF_PROFILE: &str = "halab-state";
 
-
 impl Lxd {
     /// The daemon itself as an argument: `REMOTE:`, or `local:`.
     fn server(&self) -> String {
@@ -172,7 +171,13 @@ impl Lxd {
         let made = lxc()
             .args(["config", "trust", "add"])
             .args(self.server_args())
-            .args(["--name", name, "--restricted", "--projects", &self.project()])
+            .args([
+                "--name",
+                name,
+                "--restricted",
+                "--projects",
+                &self.project(),
+            ])
             .run_ok();
         if own.is_none() {
             lxc()
@@ -197,9 +202,7 @@ impl Lxd {
     /// Remove the trust certificates and the pending tokens named `name`; what was removed.
     pub(crate) fn revoke(&self, name: &str) -> Result<Vec<String>> {
         let mut removed = Vec::new();
-        let certs = self
-            .q("/1.0/certificates?recursion=1")?
-            .unwrap_or_default();
+        let certs = self.q("/1.0/certificates?recursion=1")?.unwrap_or_default();
         for c in certs.as_array().into_iter().flatten() {
             if c["name"].as_str() == Some(name)
                 && let Some(fp) = c["fingerprint"].as_str()
@@ -230,7 +233,12 @@ impl Lxd {
             let images = self
                 .q(&format!("/1.0/images?project={project}"))?
                 .unwrap_or_default();
-            for url in images.as_array().into_iter().flatten().filter_map(|u| u.as_str()) {
+            for url in images
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|u| u.as_str())
+            {
                 let fp = last_segment(url);
                 self.in_project(lxc().args(["image", "delete", &self.on(fp)]))
                     .run_ok()?;
@@ -239,7 +247,12 @@ impl Lxd {
         let profiles = self
             .q(&format!("/1.0/profiles?project={project}"))?
             .unwrap_or_default();
-        for url in profiles.as_array().into_iter().flatten().filter_map(|u| u.as_str()) {
+        for url in profiles
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.as_str())
+        {
             let name = last_segment(url);
             if name.starts_with("halab-") {
                 self.in_project(lxc().args(["profile", "delete", &self.on(name)]))

@@ -429,7 +429,10 @@ mod tests {
             .network()
         );
         assert_eq!(l.on("x"), "x");
-        assert_eq!(Lxd::new(&d, Place::on(Some("srv".into()))).on("lb-01"), "srv:lb-01");
+        assert_eq!(
+            Lxd::new(&d, Place::on(Some("srv".into()))).on("lb-01"),
+            "srv:lb-01"
+        );
         assert_eq!(l.project(), "halab-a-rather-long-lab-20");
     }
 }
